@@ -1,0 +1,93 @@
+/*
+ * Every ceiling in libward, its value, and why. Scan-time limits that users may
+ * change are in ward_limits (include/ward/ward.h) with ClamAV's names; their
+ * defaults are here. Everything else is fixed: it bounds work or memory that
+ * hostile input (a file or a signature database) could otherwise drive.
+ */
+#ifndef WARD_LIMITS_H
+#define WARD_LIMITS_H
+
+/* ---- user-settable scan limits: ClamAV's defaults (clamd.conf(5)) ---- */
+#define WARD_DEFAULT_MAX_SCANTIME_MS 120000u          /* MaxScanTime 120 s */
+#define WARD_DEFAULT_MAX_SCANSIZE (400ull << 20)      /* MaxScanSize 400 MiB */
+#define WARD_DEFAULT_MAX_FILESIZE (100ull << 20)      /* MaxFileSize 100 MiB */
+#define WARD_DEFAULT_MAX_RECURSION 17u                /* MaxRecursion */
+#define WARD_DEFAULT_MAX_FILES 10000u                 /* MaxFiles */
+#define WARD_DEFAULT_PCRE_MATCH_LIMIT 100000u         /* PCREMatchLimit */
+#define WARD_DEFAULT_PCRE_RECMATCH_LIMIT 2000u        /* PCRERecMatchLimit */
+#define WARD_DEFAULT_PCRE_MAX_FILESIZE (100ull << 20) /* PCREMaxFileSize */
+
+/* ---- signature databases ---- */
+/* Longest database line. ClamAV's longest official lines are about 60 KiB
+ * (main.ldb); a line longer than this is rejected, not truncated, so a hostile
+ * database cannot make the loader buffer without bound. */
+#define WARD_MAX_LINE (1u << 20)
+/* Longest database file read into memory (a CVD/CLD container, a .ldb). The
+ * official daily.cvd is about 60 MiB uncompressed; 1 GiB leaves room and still
+ * stops /dev/zero-style inputs. */
+#define WARD_MAX_DB_FILE (1ull << 30)
+/* Files inside a directory, and inside one CVD tar. */
+#define WARD_MAX_DB_FILES 4096u
+/* Signatures of all kinds in one database: 64 M, far above the ~10 M in
+ * ClamAV's full official set, so a generated flood cannot exhaust memory. */
+#define WARD_MAX_SIGNATURES (64u << 20)
+/* Nodes (bytes, gaps, alternations) in one body pattern: a hex string of 1 MiB
+ * line is at most 512 Ki bytes. */
+#define WARD_MAX_PATTERN_NODES (1u << 19)
+/* Alternation nesting depth "(aa|(bb|(cc...". The parser recurses per level. */
+#define WARD_MAX_ALT_DEPTH 16u
+/* Alternatives in one alternation group. ClamAV allows large generic groups;
+ * 4096 covers the official sets. */
+#define WARD_MAX_ALT_BRANCHES 4096u
+/* Longest span of one pattern segment (between '*' gaps): bytes it can cover.
+ * Verification cost per candidate is nodes x span; 64 KiB keeps it bounded while
+ * accepting every official signature ({n-m} gaps are at most a few thousand). */
+#define WARD_MAX_SEGMENT_SPAN (64u << 10)
+/* Subsignatures in one logical signature: ClamAV's own maximum is 64. */
+#define WARD_MAX_SUBSIGS 64u
+/* Nodes in one logical expression. */
+#define WARD_MAX_LOGIC_NODES 1024u
+/* Expression nesting depth (parenthesis levels); the parser recurses per level. */
+#define WARD_MAX_LOGIC_DEPTH 64u
+/* Signature name length; ClamAV's own limit is 128 characters plus suffix. */
+#define WARD_MAX_NAME 256u
+
+/* ---- matching ---- */
+/* Shortest anchor given to Vectorscan. Shorter fragments would be candidates
+ * almost everywhere; such signatures go to the unanchored path instead. */
+#define WARD_MIN_ANCHOR 2u
+/* Longest anchor: Vectorscan literal matching gains nothing past this length and
+ * the verifier checks the rest anyway. */
+#define WARD_MAX_ANCHOR 16u
+/* Distinct detections recorded per scan in allmatch mode. */
+#define WARD_MAX_DETECTIONS 1024u
+/* Matches counted per subsignature per file: logical counts compare against
+ * small numbers; counting stops here so a pattern that matches everywhere
+ * cannot grow per-file state. */
+#define WARD_MAX_SUBSIG_MATCHES 65535u
+/* Offsets remembered per subsignature (for offset modifiers of later checks). */
+#define WARD_MAX_SUBSIG_OFFSETS 16u
+/* How often (in candidates) the match callback checks the clock. */
+#define WARD_CLOCK_CHECK_EVERY 4096u
+/* Notes (errors, limits) kept in one report. */
+#define WARD_MAX_REPORT_NOTES 64u
+
+/* ---- executables ---- */
+/* PE sections: the format caps NumberOfSections at 96 in the loader; files with
+ * more are malformed for Windows too. */
+#define WARD_MAX_PE_SECTIONS 96u
+/* ELF program/section headers considered. */
+#define WARD_MAX_ELF_SECTIONS 4096u
+/* PE imports hashed for .imp signatures: DLLs and functions per file. */
+#define WARD_MAX_PE_IMPORT_DLLS 1024u
+#define WARD_MAX_PE_IMPORT_FUNCS 65536u
+
+/* ---- containers ---- */
+/* Member name length kept for reporting. */
+#define WARD_MAX_MEMBER_NAME 4096u
+/* Compression ratio above which a member is treated as a bomb even when under
+ * MaxFileSize: ClamAV has no such limit, but 1:10,000 is far past any real
+ * archive and stops the CPU being spent inflating zeros. */
+#define WARD_MAX_INFLATE_RATIO 10000u
+
+#endif /* WARD_LIMITS_H */
