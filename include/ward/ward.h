@@ -8,7 +8,7 @@
  *   ward_scanner_scan_*() scan a file or buffer; the report stays valid until the
  *                         next scan on the same scanner or until it is freed.
  *
- * Ownership: every *_new()/*_load() output is owned by the caller and released with
+ * Ownership: every *_new() or *_load() output is owned by the caller and released with
  * the matching *_free(); *_free(NULL) is a no-op. Strings passed in are copied unless
  * a comment says otherwise. No function keeps a pointer to caller memory after it
  * returns.
