@@ -49,7 +49,7 @@ demo: deps
 # what the demo is for, so only 2 (or worse) fails the target; run ward itself
 # when a script needs the exit status.
 scan: build $(if $(PATHS),,demo)
-	@echo "databases: db/starter$(if $(CLAMAV_HAS_DB), and $(CLAMAV_DB), (no ClamAV databases in $(CLAMAV_DB)))"
+	$(info databases: db/starter$(if $(CLAMAV_HAS_DB), and $(CLAMAV_DB), (no ClamAV databases in $(CLAMAV_DB))))
 	$(info + $(WARD) scan -r $(SCAN_DBS) $(ARGS) $(SCAN_PATHS))
 	@$(WARD) scan -r $(SCAN_DBS) $(ARGS) $(SCAN_PATHS); rc=$$?; \
 	case $$rc in \
