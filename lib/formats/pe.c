@@ -1,0 +1,463 @@
+/*
+ * PE (Portable Executable) headers: the entry point as a file offset, the
+ * section table, and the .imp import-table hash, computed the way ClamAV 1.4
+ * computes them (libclamav cli_peheader/cli_rawaddr/hash_imptbl), because
+ * signature offsets (EP+n, Sx+n, SEx, SL+n), .mdb section hashes and .imp
+ * hashes only mean what ClamAV means if these numbers are identical.
+ *
+ * Every rule below was checked against clamscan 1.4.6 with generated files
+ * (tests/unit/test_pe.c) and is described in docs/internals/executables.md.
+ * All reads go through the bounded cursor; no allocation is sized from a
+ * declared count before the data it describes is known to be in the file.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "formats.h"
+#include "util/cursor.h"
+
+#define PE_DOS_MAGIC 0x5a4du     /* "MZ" */
+#define PE_DOS_MAGIC_OLD 0x4d5au /* "ZM": ClamAV accepts both */
+#define PE_NT_MAGIC 0x00004550u  /* "PE\0\0" */
+#define PE32P_MAGIC 0x020bu
+#define PE_FILE_HDR_SIZE 24u  /* signature + COFF file header */
+#define PE_OPT32_SIZE 96u     /* optional header without data directories */
+#define PE_OPT64_SIZE 112u
+#define PE_SECT_HDR_SIZE 40u
+#define PE_NDIRS 16u
+#define PE_IMPDESC_SIZE 20u
+/* ClamAV reads import names through a 256-byte window (PE_MAXNAMESIZE). */
+#define PE_NAME_WINDOW 256u
+#define PE_ORD_FLAG32 0x80000000u
+#define PE_ORD_FLAG64 0x8000000000000000ull
+
+/* What the header walk keeps: enough to recompute any section on demand, so
+ * files with more sections than exeinfo stores still map their EP exactly. */
+struct pehdr {
+	uint32_t vep;       /* AddressOfEntryPoint */
+	uint32_t hdr_size;  /* SizeOfHeaders rounded up to SectionAlignment */
+	uint32_t salign, falign;
+	uint16_t nsections; /* as declared, 1..65535 */
+	size_t sect_off;    /* file offset of the section table */
+	bool pe32plus;
+	uint32_t imp_rva, imp_size; /* data directory 1 (imports) */
+};
+
+/* ClamAV's PEALIGN/PESALIGN, in the same 32-bit arithmetic (wrap included):
+ * offsets round down, sizes round up, alignment 0 means none. */
+static uint32_t align_down(uint32_t v, uint32_t a) { return a ? v / a * a : v; }
+static uint32_t align_up(uint32_t v, uint32_t a)
+{
+	return a ? (uint32_t)((v / a + (v % a != 0)) * a) : v;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* Unaligned-but-untouched header fields of section i, plus the ClamAV view. */
+struct psect {
+	uint32_t rva, vsz, raw, rsz;     /* aligned, clipped (what offsets use) */
+	uint32_t urva, uvsz, uraw, ursz; /* as written, ursz clipped like ClamAV */
+};
+
+/* Section i as cli_peheader leaves it in its default (non-strict) mode:
+ * aligned to SectionAlignment/FileAlignment, a section starting at or past
+ * the end of the file loses its raw size (its index is kept: Sx numbering
+ * counts it), a section running past the end is clipped. */
+static void pe_section(const struct pehdr *h, const cursor *c, uint32_t i, struct psect *s)
+{
+	const uint8_t *p = cur_at(c, h->sect_off + (size_t)i * PE_SECT_HDR_SIZE, PE_SECT_HDR_SIZE);
+	size_t fsize = c->len;
+
+	memset(s, 0, sizeof(*s));
+	if (NEVER(p == NULL)) /* pe_headers checked the whole table is present */
+		return;
+	s->uvsz = rd32(p + 8);
+	s->urva = rd32(p + 12);
+	s->ursz = rd32(p + 16);
+	s->uraw = rd32(p + 20);
+	s->rva = align_down(s->urva, h->salign);
+	s->vsz = align_up(s->uvsz, h->salign);
+	s->raw = align_down(s->uraw, h->falign);
+	s->rsz = align_up(s->ursz, h->falign);
+	if (s->rsz) {
+		if (s->raw >= fsize || s->uraw >= fsize) {
+			s->rsz = 0;
+			s->ursz = 0;
+		} else {
+			if (s->rsz > fsize - s->raw)
+				s->rsz = (uint32_t)(fsize - s->raw);
+			if (s->ursz > fsize - s->uraw)
+				s->ursz = (uint32_t)(fsize - s->uraw);
+		}
+	}
+	if (!s->vsz && s->rsz)
+		s->vsz = align_up(s->ursz, h->salign);
+}
+
+/* cli_rawaddr: an RVA below the (aligned) header size maps to itself if it is
+ * inside the file; otherwise the LAST section (searching backwards) whose
+ * aligned raw size covers it wins; virtual size plays no part. */
+static bool pe_rawaddr(const struct pehdr *h, const cursor *c, const struct psect *all,
+		       uint32_t rva, uint32_t *off)
+{
+	if (rva < h->hdr_size) {
+		if (rva >= c->len)
+			return false;
+		*off = rva;
+		return true;
+	}
+	for (uint32_t i = h->nsections; i-- > 0;) {
+		struct psect tmp;
+		const struct psect *s = all ? &all[i] : &tmp;
+		if (!all)
+			pe_section(h, c, i, &tmp);
+		if (s->rsz && s->rva <= rva && s->rsz > rva - s->rva) {
+			*off = rva - s->rva + s->raw;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The checks of cli_peheader (default options) that decide whether ClamAV
+ * has executable metadata at all; any failure means no EP/Sx offsets, no
+ * .mdb and no .imp for the file. */
+static ward_err pe_headers(const cursor *cin, struct pehdr *h)
+{
+	cursor c = *cin;
+	uint16_t mz, nsect, optsz, magic;
+	uint32_t lfanew, sig, ndirs;
+
+	memset(h, 0, sizeof(*h));
+	if (!cur_le16(&c, &mz) || (mz != PE_DOS_MAGIC && mz != PE_DOS_MAGIC_OLD))
+		return WARD_ECORRUPT;
+	if (!cur_seek(&c, 0x3c) || !cur_le32(&c, &lfanew) || lfanew == 0)
+		return WARD_ECORRUPT;
+	if (!cur_seek(&c, lfanew) || !cur_le32(&c, &sig) || sig != PE_NT_MAGIC)
+		return WARD_ECORRUPT;
+	/* Machine(2) NumberOfSections(2) TimeDateStamp(4) PointerToSymbolTable(4)
+	 * NumberOfSymbols(4) SizeOfOptionalHeader(2) Characteristics(2) */
+	if (!cur_skip(&c, 2) || !cur_le16(&c, &nsect) || !cur_skip(&c, 12) || !cur_le16(&c, &optsz) ||
+	    !cur_skip(&c, 2))
+		return WARD_ECORRUPT;
+	/* ClamAV 1.4 rejects only 0 sections; 96 (the XP loader limit) is not
+	 * enforced, so up to 65535 are honoured for the EP and Sx. */
+	if (nsect == 0)
+		return WARD_ECORRUPT;
+	if (optsz < PE_OPT32_SIZE)
+		return WARD_ECORRUPT;
+
+	size_t opt = c.pos;
+	const uint8_t *o = cur_take(&c, PE_OPT32_SIZE);
+	if (!o)
+		return WARD_ECORRUPT;
+	magic = (uint16_t)(o[0] | (o[1] << 8));
+	size_t stored = PE_OPT32_SIZE;
+	if (magic == PE32P_MAGIC) {
+		if (optsz < PE_OPT64_SIZE || !cur_take(&c, PE_OPT64_SIZE - PE_OPT32_SIZE))
+			return WARD_ECORRUPT;
+		h->pe32plus = true;
+		stored = PE_OPT64_SIZE;
+	}
+	o = c.base + opt;
+	h->vep = rd32(o + 16);
+	h->salign = rd32(o + 32);
+	h->falign = rd32(o + 36);
+	h->hdr_size = rd32(o + 60);
+	ndirs = rd32(o + (h->pe32plus ? 108 : 92));
+	if (ndirs > PE_NDIRS)
+		ndirs = PE_NDIRS;
+	/* The data directories must fit in SizeOfOptionalHeader and in the file. */
+	if (optsz < stored + ndirs * 8u)
+		return WARD_ECORRUPT;
+	const uint8_t *dirs = cur_take(&c, ndirs * 8u);
+	if (!dirs)
+		return WARD_ECORRUPT;
+	if (ndirs > 1) {
+		h->imp_rva = rd32(dirs + 8);
+		h->imp_size = rd32(dirs + 12);
+	}
+	/* The section table follows the optional header as declared. */
+	h->sect_off = opt + optsz;
+	h->hdr_size = align_up(h->hdr_size, h->salign);
+	h->nsections = nsect;
+	if (!cur_fits(&c, h->sect_off, (size_t)nsect * PE_SECT_HDR_SIZE))
+		return WARD_ECORRUPT;
+
+	/* "File alignment fallback": a section with raw data whose pointer is a
+	 * multiple of 512 but not of FileAlignment makes ClamAV align to 512. */
+	for (uint32_t i = 0; h->falign != 0x200 && i < nsect; i++) {
+		const uint8_t *p = c.base + h->sect_off + (size_t)i * PE_SECT_HDR_SIZE;
+		uint32_t rsz = rd32(p + 16), raw = rd32(p + 20);
+		if (h->falign && rsz && raw % h->falign && !(raw % 0x200))
+			h->falign = 0x200;
+	}
+	/* Values with the sign bit set make the whole PE "broken" for ClamAV. */
+	for (uint32_t i = 0; i < nsect; i++) {
+		struct psect s;
+		pe_section(h, &c, i, &s);
+		if (s.urva >> 31 || s.uvsz >> 31 || (s.rsz && s.uraw >> 31) || s.ursz >> 31)
+			return WARD_ECORRUPT;
+	}
+	return WARD_OK;
+}
+
+ward_err pe_parse(const uint8_t *buf, size_t len, struct exeinfo *out)
+{
+	cursor c = cur_make(buf, len);
+	struct pehdr h;
+	uint32_t ep;
+
+	memset(out, 0, sizeof(*out));
+	/* ClamAV keeps sizes and offsets in 32 bits; files past 4 GiB would not
+	 * compare the same way, and are far beyond MaxFileSize anyway. */
+	if (len > UINT32_MAX)
+		return WARD_EUNSUPPORTED;
+	ward_err err = pe_headers(&c, &h);
+	if (err != WARD_OK)
+		return err;
+	/* An entry point ClamAV cannot map makes the headers "broken": no
+	 * executable offsets at all, not just no EP. */
+	if (!pe_rawaddr(&h, &c, NULL, h.vep, &ep))
+		return WARD_ECORRUPT;
+
+	out->kind = EXE_PE;
+	out->ep_valid = true;
+	out->ep = ep;
+	out->nsections = h.nsections;
+	out->nstored = h.nsections < WARD_MAX_PE_SECTIONS ? h.nsections : WARD_MAX_PE_SECTIONS;
+	for (uint32_t i = 0; i < out->nstored; i++) {
+		struct psect s;
+		pe_section(&h, &c, i, &s);
+		out->sections[i].rva = s.rva;
+		out->sections[i].vsize = s.vsz;
+		out->sections[i].raw_offset = s.raw;
+		out->sections[i].raw_size = s.rsz;
+	}
+	return WARD_OK;
+}
+
+/* ---- .imp ---- */
+
+/* ClamAV validates imported function names (not DLL names): only letters,
+ * digits, '_' and '.'; anything else abandons the whole hash. */
+static bool imp_name_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      ch == '_' || ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+static char lower_ascii(char ch) { return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch; }
+
+static bool prefix_icase(const char *s, const char *lit)
+{
+	for (; *lit; s++, lit++)
+		if (lower_ascii(*s) != *lit)
+			return false;
+	return true;
+}
+
+/* Copy at most n bytes at off, stopping at NUL (ClamAV's strndup of its
+ * 256-byte window). dst has room for PE_NAME_WINDOW + 1. */
+static size_t copy_name(const cursor *c, size_t off, size_t n, char *dst)
+{
+	const uint8_t *p = cur_at(c, off, n);
+	size_t k = 0;
+	if (!p)
+		return 0;
+	while (k < n && p[k]) {
+		dst[k] = (char)p[k];
+		k++;
+	}
+	dst[k] = '\0';
+	return k;
+}
+
+struct imphash_state {
+	EVP_MD_CTX *md;
+	uint64_t size;   /* bytes hashed: the .imp size field */
+	bool first;      /* no entry hashed yet (no leading comma) */
+	uint32_t nfuncs; /* bounded by WARD_MAX_PE_IMPORT_FUNCS */
+};
+
+/* Append ",dll.func" (no comma for the very first entry), lowercased. The DLL
+ * part stops at its first '.' when that dot starts ".dll", ".ocx" or ".sys"
+ * (compared on 4 characters, case-insensitively, as ClamAV does). */
+static ward_err imp_add(struct imphash_state *st, const char *dll, const char *fn, size_t fnlen)
+{
+	char tmp[2 * PE_NAME_WINDOW + 4];
+	size_t j = 0, dlllen = strlen(dll);
+	const char *dot = strchr(dll, '.');
+
+	if (dot && (prefix_icase(dot, ".ocx") || prefix_icase(dot, ".sys") || prefix_icase(dot, ".dll")))
+		dlllen = (size_t)(dot - dll);
+	if (!imp_name_ok(fn, fnlen))
+		return WARD_ECORRUPT;
+	if (++st->nfuncs > WARD_MAX_PE_IMPORT_FUNCS)
+		return WARD_ELIMIT;
+	if (!st->first)
+		tmp[j++] = ',';
+	for (size_t i = 0; i < dlllen; i++)
+		tmp[j++] = lower_ascii(dll[i]);
+	tmp[j++] = '.';
+	for (size_t i = 0; i < fnlen; i++)
+		tmp[j++] = lower_ascii(fn[i]);
+	if (EVP_DigestUpdate(st->md, tmp, j) != 1)
+		return WARD_ENOMEM;
+	st->size += j;
+	st->first = false;
+	return WARD_OK;
+}
+
+/* Functions imported from one DLL: the thunk array of OriginalFirstThunk (or
+ * FirstThunk when that is 0 or unmappable), until a zero thunk or the end of
+ * the file. */
+static ward_err imp_dll(struct imphash_state *st, const struct pehdr *h, const cursor *c,
+			const struct psect *secs, const char *dll, uint32_t oft, uint32_t ft)
+{
+	uint32_t thu = 0;
+	bool ok = false;
+	char fn[PE_NAME_WINDOW + 1];
+
+	if (oft)
+		ok = pe_rawaddr(h, c, secs, oft, &thu);
+	if (!ok || thu == 0)
+		ok = pe_rawaddr(h, c, secs, ft, &thu);
+	if (!ok)
+		return WARD_ECORRUPT;
+
+	size_t step = h->pe32plus ? 8 : 4;
+	for (size_t pos = thu; cur_fits(c, pos, step); pos += step) {
+		const uint8_t *p = c->base + pos;
+		uint64_t v = rd32(p);
+		if (h->pe32plus)
+			v |= (uint64_t)rd32(p + 4) << 32;
+		if (v == 0)
+			break;
+		size_t fnlen;
+		bool ordinal = h->pe32plus ? (v & PE_ORD_FLAG64) != 0 : (v & PE_ORD_FLAG32) != 0;
+		if (ordinal) {
+			/* ClamAV names a few ws2_32/wsock32/oleaut32 ordinals from a
+			 * built-in table; Ward spells every ordinal "ord<n>" (see
+			 * docs/internals/executables.md). */
+			int n = snprintf(fn, sizeof(fn), "ord%u", (unsigned)(v & 0xffff));
+			fnlen = n > 0 ? (size_t)n : 0;
+		} else {
+			uint32_t off = 0;
+			/* ClamAV's PE32 branch ignores a failed mapping and reads the
+			 * name at file offset 0 + 2; its PE32+ branch skips the name. */
+			bool mapped = pe_rawaddr(h, c, secs, (uint32_t)v, &off);
+			if (!mapped && h->pe32plus)
+				continue;
+			if (!mapped)
+				off = 0;
+			/* The window is min(256, fsize - off) bytes but starts after the
+			 * 2-byte hint, so near the end of the file it does not fit and
+			 * ClamAV silently drops the function. */
+			size_t win = c->len - off < PE_NAME_WINDOW ? c->len - off : PE_NAME_WINDOW;
+			if ((size_t)off + 2 > c->len || !cur_fits(c, (size_t)off + 2, win))
+				continue;
+			fnlen = copy_name(c, (size_t)off + 2, win, fn);
+		}
+		ward_err err = imp_add(st, dll, fn, fnlen);
+		if (err != WARD_OK)
+			return err;
+	}
+	return WARD_OK;
+}
+
+ward_err pe_imphash(const uint8_t *buf, size_t len, const struct exeinfo *pe, uint8_t md5[16],
+		    uint64_t *size)
+{
+	cursor c = cur_make(buf, len);
+	struct pehdr h;
+	struct psect *secs = NULL;
+	struct imphash_state st = {NULL, 0, true, 0};
+	ward_err err;
+	uint32_t ep, impoff;
+	char dll[PE_NAME_WINDOW + 1];
+
+	memset(md5, 0, 16);
+	*size = 0;
+	if (!pe || pe->kind != EXE_PE)
+		return WARD_EINVAL;
+	if (len > UINT32_MAX)
+		return WARD_EUNSUPPORTED;
+	err = pe_headers(&c, &h);
+	if (err != WARD_OK)
+		goto out;
+	/* ClamAV 1.4's cli_scanpe stops before the import table for PE32+
+	 * ("Do not continue for PE32+ files"): .imp never matches them. */
+	if (h.pe32plus) {
+		err = WARD_EUNSUPPORTED;
+		goto out;
+	}
+	/* The import table is hashed many times over; keep the aligned sections
+	 * in memory. The table itself is in the file (pe_headers checked), so
+	 * this allocation is bounded by the file size. */
+	secs = w_alloc_array(h.nsections, sizeof(*secs));
+	if (!secs) {
+		err = WARD_ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < h.nsections; i++)
+		pe_section(&h, &c, i, &secs[i]);
+	err = WARD_ECORRUPT;
+	if (!pe_rawaddr(&h, &c, secs, h.vep, &ep))
+		goto out;
+	if (h.imp_rva == 0 || h.imp_size == 0)
+		goto out;
+	if (!pe_rawaddr(&h, &c, secs, h.imp_rva, &impoff) || !cur_fits(&c, impoff, h.imp_size))
+		goto out;
+
+	st.md = EVP_MD_CTX_new();
+	if (!st.md || EVP_DigestInit_ex(st.md, EVP_md5(), NULL) != 1) {
+		err = WARD_ENOMEM;
+		goto out;
+	}
+	/* Descriptors while MORE than one descriptor's worth of the declared
+	 * size is left (ClamAV's "left > sizeof"), at most 1024 DLLs, until one
+	 * with Name == 0. */
+	size_t left = h.imp_size, pos = impoff;
+	for (uint32_t n = 0; left > PE_IMPDESC_SIZE && n < WARD_MAX_PE_IMPORT_DLLS; n++) {
+		const uint8_t *d = cur_at(&c, pos, PE_IMPDESC_SIZE);
+		uint32_t nameoff;
+		if (NEVER(d == NULL)) /* inside the checked directory */
+			goto out;
+		uint32_t oft = rd32(d), name = rd32(d + 12), ft = rd32(d + 16);
+		if (name == 0)
+			break;
+		left -= PE_IMPDESC_SIZE;
+		pos += PE_IMPDESC_SIZE;
+		if (!pe_rawaddr(&h, &c, secs, name, &nameoff)) {
+			err = WARD_ECORRUPT;
+			goto out;
+		}
+		size_t win = c.len - nameoff < PE_NAME_WINDOW ? c.len - nameoff : PE_NAME_WINDOW;
+		copy_name(&c, nameoff, win, dll);
+		err = imp_dll(&st, &h, &c, secs, dll, oft, ft);
+		if (err != WARD_OK)
+			goto out;
+	}
+	unsigned int mdlen = 0;
+	if (EVP_DigestFinal_ex(st.md, md5, &mdlen) != 1 || mdlen != 16) {
+		memset(md5, 0, 16);
+		err = WARD_ENOMEM;
+		goto out;
+	}
+	*size = st.size;
+	err = WARD_OK;
+out:
+	EVP_MD_CTX_free(st.md);
+	w_free(secs);
+	return err;
+}
