@@ -90,4 +90,14 @@
  * archive and stops the CPU being spent inflating zeros. */
 #define WARD_MAX_INFLATE_RATIO 10000u
 
+/* ---- CVD/CLD containers (lib/db/cvd.c) ---- */
+/* Bytes unpacked from one CVD/CLD tar, all members together. The official
+ * main.cvd unpacks to a few hundred MiB; 4 GiB bounds the inflate work a
+ * hostile (or merely corrupt) container can cause while each member stays
+ * under WARD_MAX_DB_FILE. */
+#define WARD_MAX_CVD_UNPACKED (4ull << 30)
+/* Longest member name in a CVD tar. ClamAV reads the 100-byte ustar name
+ * field only; longer (pax) names never occur in official files. */
+#define WARD_MAX_CVD_MEMBER_NAME 255u
+
 #endif /* WARD_LIMITS_H */
