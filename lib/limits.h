@@ -40,9 +40,10 @@
  * 4096 covers the official sets. */
 #define WARD_MAX_ALT_BRANCHES 4096u
 /* Longest span of one pattern segment (between '*' gaps): bytes it can cover.
- * Verification cost per candidate is nodes x span; 64 KiB keeps it bounded while
- * accepting every official signature ({n-m} gaps are at most a few thousand). */
-#define WARD_MAX_SEGMENT_SPAN (64u << 10)
+ * Verification cost per candidate is nodes x span/64 words; 256 KiB keeps that
+ * bounded while accepting every official signature (the widest, in main.ldb,
+ * has a {-196608} gap). */
+#define WARD_MAX_SEGMENT_SPAN (256u << 10)
 /* Subsignatures in one logical signature: ClamAV's own maximum is 64. */
 #define WARD_MAX_SUBSIGS 64u
 /* Nodes in one logical expression. */
@@ -99,5 +100,14 @@
 /* Longest member name in a CVD tar. ClamAV reads the 100-byte ustar name
  * field only; longer (pax) names never occur in official files. */
 #define WARD_MAX_CVD_MEMBER_NAME 255u
+
+/* ---- database loader (lib/db/sigset.c, load.c, ldb.c) ---- */
+/* Distinct unsupported-feature names kept with their own counter. The names
+ * come partly from the database (an unknown .ldb TDB key), so a hostile file
+ * could otherwise make the list, and its linear search, grow per line; later
+ * names are counted under "other". */
+#define WARD_MAX_UNSUPPORTED_FEATURES 256u
+/* Bytes read from one directory entry name when listing a database directory. */
+#define WARD_MAX_DB_PATH 4096u
 
 #endif /* WARD_LIMITS_H */

@@ -1,0 +1,557 @@
+/*
+ * Parsed signatures -> immutable compiled database (see db.h for the design).
+ *
+ * Anchor choice: for every segment of every body pattern we find the best
+ * window of at most WARD_MAX_ANCHOR exact bytes ("literal"); the segment whose
+ * literal scores highest carries the signature's Vectorscan anchor, the other
+ * segments' literals speed up the verifier's searches. The score prefers long
+ * windows of uncommon bytes: runs of 00, FF, spaces or NOPs would make
+ * candidates on every page of a binary.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile/db.h"
+#include "formats/formats.h"
+
+/* ---- lengths of pattern pieces ---- */
+
+static void seq_len(const struct pattern *p, struct pseq s, unsigned depth, uint64_t *mn,
+		    uint64_t *mx);
+
+static void node_len(const struct pattern *p, const struct pnode *n, unsigned depth,
+		     uint64_t *mn, uint64_t *mx)
+{
+	switch (n->kind) {
+	case PN_BYTE:
+		*mn = *mx = 1;
+		return;
+	case PN_CLASS:
+		/* zero-width at the data's edges; (L) may take "\r\n" */
+		*mn = 0;
+		*mx = n->val == PC_LINE ? 2 : 1;
+		return;
+	case PN_GAP:
+		*mn = n->a;
+		*mx = n->b;
+		return;
+	case PN_ALT: {
+		uint64_t lo = UINT64_MAX, hi = 0;
+		if (depth > WARD_MAX_ALT_DEPTH + 1 || n->b == 0) {
+			*mn = *mx = 0;
+			return;
+		}
+		for (uint32_t i = 0; i < n->b; i++) {
+			uint64_t a, b;
+			seq_len(p, p->seqs[n->a + i], depth + 1, &a, &b);
+			if (a < lo)
+				lo = a;
+			if (b > hi)
+				hi = b;
+		}
+		*mn = lo;
+		*mx = hi;
+		return;
+	}
+	}
+	*mn = *mx = 0;
+}
+
+static void seq_len(const struct pattern *p, struct pseq s, unsigned depth, uint64_t *mn,
+		    uint64_t *mx)
+{
+	uint64_t lo = 0, hi = 0;
+	for (uint32_t i = 0; i < s.count; i++) {
+		uint64_t a, b;
+		node_len(p, &p->nodes[s.first + i], depth, &a, &b);
+		lo += a;
+		hi += b;
+	}
+	*mn = lo;
+	*mx = hi;
+}
+
+/* ---- literal choice ---- */
+
+static unsigned byte_weight(uint8_t b)
+{
+	/* Bytes that fill binaries and text: padding, NOPs, int3, spaces. */
+	switch (b) {
+	case 0x00:
+		return 1;
+	case 0xff:
+	case 0x90:
+	case 0xcc:
+	case 0x20:
+	case 0x0a:
+	case 0x0d:
+		return 3;
+	default:
+		break;
+	}
+	if ((b >= 'a' && b <= 'z') || (b >= '0' && b <= '9'))
+		return 6;
+	return 8;
+}
+
+static bool is_exact(const struct pnode *n)
+{
+	return n->kind == PN_BYTE && n->mask == 0xff;
+}
+
+/* Best literal window in one segment. */
+static void plan_segment(const struct pattern *p, const struct psegment *seg, struct litplan *lp)
+{
+	memset(lp, 0, sizeof *lp);
+	lp->nocase = (p->flags & PAT_NOCASE) != 0;
+	uint64_t pmin = 0, pmax = 0; /* bytes before node i */
+	unsigned best = 0;
+	const struct pnode *nodes = &p->nodes[seg->body.first];
+	uint32_t i = 0;
+	while (i < seg->body.count) {
+		if (!is_exact(&nodes[i])) {
+			uint64_t a, b;
+			node_len(p, &nodes[i], 0, &a, &b);
+			pmin += a;
+			pmax += b;
+			i++;
+			continue;
+		}
+		uint32_t run = i;
+		while (run < seg->body.count && is_exact(&nodes[run]))
+			run++;
+		uint32_t rlen = run - i;
+		/* Slide a window of up to WARD_MAX_ANCHOR over the run. Vectorscan's
+		 * literal API (5.4.9) rejects literals starting with 0x00, so windows
+		 * never start there. */
+		for (uint32_t w = 0; w + WARD_MIN_ANCHOR <= rlen; w++) {
+			if (nodes[i + w].val == 0x00)
+				continue;
+			uint32_t wl = rlen - w < WARD_MAX_ANCHOR ? rlen - w : WARD_MAX_ANCHOR;
+			unsigned score = 0;
+			for (uint32_t k = 0; k < wl; k++)
+				score += byte_weight(nodes[i + w + k].val);
+			if (score > best && pmax + w <= UINT32_MAX) {
+				best = score;
+				lp->valid = true;
+				lp->node = i + w;
+				lp->len = wl;
+				lp->pre_min = (uint32_t)(pmin + w);
+				lp->pre_max = (uint32_t)(pmax + w);
+				for (uint32_t k = 0; k < wl; k++)
+					lp->bytes[k] = nodes[i + w + k].val;
+			}
+			if (wl < WARD_MAX_ANCHOR)
+				break; /* shorter windows further right only lose bytes */
+		}
+		pmin += rlen;
+		pmax += rlen;
+		i = run;
+	}
+	if (lp->valid) {
+		uint64_t smin, smax;
+		struct pseq suf = {seg->body.first + lp->node + lp->len,
+				   seg->body.count - lp->node - lp->len};
+		seq_len(p, suf, 0, &smin, &smax);
+		lp->suf_min = (uint32_t)smin;
+		lp->suf_max = (uint32_t)smax;
+	}
+}
+
+void pat_seq_len(const struct pattern *p, struct pseq s, uint64_t *mn, uint64_t *mx)
+{
+	seq_len(p, s, 0, mn, mx);
+}
+
+static unsigned plan_score(const struct litplan *lp)
+{
+	unsigned s = 0;
+	for (uint32_t k = 0; k < lp->len; k++)
+		s += byte_weight(lp->bytes[k]);
+	return s;
+}
+
+/* ---- anchors ---- */
+
+struct anchor_key {
+	uint8_t bytes[WARD_MAX_ANCHOR];
+	uint8_t len;
+	uint8_t nocase;
+	uint32_t sig;
+};
+
+static int anchor_key_cmp(const void *a, const void *b)
+{
+	const struct anchor_key *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if (x->nocase != y->nocase)
+		return x->nocase < y->nocase ? -1 : 1;
+	int c = memcmp(x->bytes, y->bytes, x->len);
+	if (c)
+		return c;
+	return x->sig < y->sig ? -1 : x->sig > y->sig;
+}
+
+static bool same_anchor(const struct anchor_key *x, const struct anchor_key *y)
+{
+	return x->len == y->len && x->nocase == y->nocase && memcmp(x->bytes, y->bytes, x->len) == 0;
+}
+
+static ward_err build_anchors(struct ward_db *db)
+{
+	ward_err err = WARD_ENOMEM;
+	size_t nbody = db->set.body.len;
+	struct anchor_key *keys = NULL;
+	const char **exprs = NULL;
+	size_t *lens = NULL;
+	unsigned *flags = NULL, *ids = NULL;
+	size_t nkeys = 0, nunanch = 0;
+
+	/* Segment plans. */
+	size_t nseg = 0;
+	for (size_t i = 0; i < nbody; i++) {
+		const struct bodysig *b = &VEC_AT(&db->set.body, struct bodysig, i);
+		if (ck_add(nseg, b->pat.nsegs, &nseg))
+			return WARD_ENOMEM;
+	}
+	db->plans = w_calloc(nbody ? nbody : 1, sizeof *db->plans);
+	db->seglits = w_calloc(nseg ? nseg : 1, sizeof *db->seglits);
+	keys = w_calloc(nbody ? nbody : 1, sizeof *keys);
+	db->unanchored = w_calloc(nbody ? nbody : 1, sizeof *db->unanchored);
+	if (!db->plans || !db->seglits || !keys || !db->unanchored)
+		goto out;
+	db->nseglits = nseg;
+
+	size_t at = 0;
+	for (size_t i = 0; i < nbody; i++) {
+		const struct bodysig *b = &VEC_AT(&db->set.body, struct bodysig, i);
+		struct sigplan *sp = &db->plans[i];
+		sp->seg_base = (uint32_t)at;
+		sp->anchor_seg = UINT32_MAX;
+		unsigned best = 0;
+		for (uint32_t s = 0; s < b->pat.nsegs; s++) {
+			struct litplan *lp = &db->seglits[at + s];
+			plan_segment(&b->pat, &b->pat.segs[s], lp);
+			if (lp->valid && plan_score(lp) > best) {
+				best = plan_score(lp);
+				sp->anchor_seg = s;
+			}
+		}
+		at += b->pat.nsegs;
+		if (sp->anchor_seg == UINT32_MAX) {
+			db->unanchored[nunanch++] = (uint32_t)i;
+			continue;
+		}
+		const struct litplan *lp = &db->seglits[sp->seg_base + sp->anchor_seg];
+		struct anchor_key *k = &keys[nkeys++];
+		memcpy(k->bytes, lp->bytes, lp->len);
+		k->len = (uint8_t)lp->len;
+		k->nocase = lp->nocase;
+		k->sig = (uint32_t)i;
+	}
+	db->nunanchored = (uint32_t)nunanch;
+
+	qsort(keys, nkeys, sizeof *keys, anchor_key_cmp);
+	size_t nanch = 0;
+	for (size_t i = 0; i < nkeys; i++)
+		if (i == 0 || !same_anchor(&keys[i], &keys[i - 1]))
+			nanch++;
+	db->anchor_first = w_calloc(nanch + 1, sizeof *db->anchor_first);
+	db->anchor_sigs = w_calloc(nkeys ? nkeys : 1, sizeof *db->anchor_sigs);
+	exprs = w_calloc(nanch ? nanch : 1, sizeof *exprs);
+	lens = w_calloc(nanch ? nanch : 1, sizeof *lens);
+	flags = w_calloc(nanch ? nanch : 1, sizeof *flags);
+	ids = w_calloc(nanch ? nanch : 1, sizeof *ids);
+	if (!db->anchor_first || !db->anchor_sigs || !exprs || !lens || !flags || !ids)
+		goto out;
+	size_t a = 0;
+	for (size_t i = 0; i < nkeys; i++) {
+		if (i == 0 || !same_anchor(&keys[i], &keys[i - 1])) {
+			db->anchor_first[a] = (uint32_t)i;
+			exprs[a] = (const char *)keys[i].bytes;
+			lens[a] = keys[i].len;
+			flags[a] = keys[i].nocase ? HS_FLAG_CASELESS : 0;
+			ids[a] = (unsigned)a;
+			if (keys[i].len > db->anchor_len_max)
+				db->anchor_len_max = keys[i].len;
+			a++;
+		}
+		db->anchor_sigs[i] = keys[i].sig;
+	}
+	db->anchor_first[nanch] = (uint32_t)nkeys;
+	db->nanchors = (uint32_t)nanch;
+
+	if (nanch > 0) {
+		hs_compile_error_t *cerr = NULL;
+		if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)nanch, HS_MODE_BLOCK, NULL,
+					 &db->hs, &cerr) != HS_SUCCESS) {
+			if (db->set.diag)
+				db->set.diag(db->set.diag_ctx, WARD_EENGINE, NULL, 0,
+					     cerr && cerr->message ? cerr->message : "Vectorscan compile failed");
+			hs_free_compile_error(cerr);
+			err = WARD_EENGINE;
+			goto out;
+		}
+	}
+	db->counts[WARD_COUNT_ANCHORS] = nanch;
+	db->counts[WARD_COUNT_UNANCHORED] = nunanch;
+	err = WARD_OK;
+out:
+	/* exprs point into keys; both are compile-time scratch. */
+	w_free(exprs);
+	w_free(lens);
+	w_free(flags);
+	w_free(ids);
+	w_free(keys);
+	return err;
+}
+
+/* ---- hash tables ---- */
+
+static int hash_cmp(const void *a, const void *b)
+{
+	const struct hashsig *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return memcmp(x->digest, y->digest, 32);
+}
+
+static ward_err build_hashes(struct ward_db *db)
+{
+	size_t n = db->set.hashes.len;
+	const struct hashsig *all = db->set.hashes.items;
+	size_t cnt[4][HASH__COUNT] = {{0}}; /* [scope or 3 = allow][kind] */
+	for (size_t i = 0; i < n; i++) {
+		unsigned row = all[i].allow ? 3u : all[i].scope;
+		if (row > 3 || all[i].kind >= HASH__COUNT)
+			return WARD_EINTERNAL;
+		cnt[row][all[i].kind]++;
+	}
+	for (unsigned r = 0; r < 4; r++) {
+		for (unsigned k = 0; k < HASH__COUNT; k++) {
+			struct hashtab *t = r == 3 ? &db->allow[k] : &db->hashes[r][k];
+			if (!cnt[r][k])
+				continue;
+			t->v = w_alloc_array(cnt[r][k], sizeof *t->v);
+			if (!t->v)
+				return WARD_ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned row = all[i].allow ? 3u : all[i].scope;
+		struct hashtab *t = row == 3 ? &db->allow[all[i].kind] : &db->hashes[row][all[i].kind];
+		t->v[t->n++] = all[i];
+		if (all[i].size == HASH_SIZE_ANY)
+			t->any_size = true;
+	}
+	for (unsigned r = 0; r < 4; r++)
+		for (unsigned k = 0; k < HASH__COUNT; k++) {
+			struct hashtab *t = r == 3 ? &db->allow[k] : &db->hashes[r][k];
+			if (t->n > 1)
+				qsort(t->v, t->n, sizeof *t->v, hash_cmp);
+		}
+	return WARD_OK;
+}
+
+/* ---- PCRE ---- */
+
+static ward_err build_pcre(struct ward_db *db)
+{
+	size_t n = db->set.pcre.len;
+	if (!n)
+		return WARD_OK;
+	db->pcre = w_calloc(n, sizeof *db->pcre);
+	if (!db->pcre)
+		return WARD_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct pcresig *ps = &VEC_AT(&db->set.pcre, struct pcresig, i);
+		uint32_t opt = 0;
+		if (ps->flags & PCRE_F_CASELESS)
+			opt |= PCRE2_CASELESS;
+		if (ps->flags & PCRE_F_DOTALL)
+			opt |= PCRE2_DOTALL;
+		if (ps->flags & PCRE_F_MULTILINE)
+			opt |= PCRE2_MULTILINE;
+		if (ps->flags & PCRE_F_EXTENDED)
+			opt |= PCRE2_EXTENDED;
+		if (ps->flags & PCRE_F_ANCHORED)
+			opt |= PCRE2_ANCHORED;
+		if (ps->flags & PCRE_F_DOLLAR_END)
+			opt |= PCRE2_DOLLAR_ENDONLY;
+		if (ps->flags & PCRE_F_UNGREEDY)
+			opt |= PCRE2_UNGREEDY;
+		int ec;
+		PCRE2_SIZE eo;
+		db->pcre[i] = pcre2_compile((PCRE2_SPTR)ps->regex, PCRE2_ZERO_TERMINATED, opt, &ec, &eo, NULL);
+		if (!db->pcre[i]) {
+			/* The logical signature can then never match: say so, go on. */
+			char msg[256], why[160];
+			pcre2_get_error_message(ec, (PCRE2_UCHAR *)why, sizeof why);
+			const struct logicsig *ls = &VEC_AT(&db->set.logical, struct logicsig, ps->logical);
+			snprintf(msg, sizeof msg, "%s: PCRE subsignature %u does not compile: %s",
+				 strpool_get(&db->set.names, ls->name), ps->subsig, why);
+			if (db->set.diag)
+				db->set.diag(db->set.diag_ctx, WARD_EENGINE, NULL, 0, msg);
+			ward_err e = sigset_unsupported(&db->set, "PCRE that PCRE2 rejects");
+			if (e)
+				return e;
+			continue;
+		}
+		/* JIT makes PCRE subsignatures an order of magnitude faster; without
+		 * it (no JIT on this platform) the interpreter is used. */
+		(void)pcre2_jit_compile(db->pcre[i], PCRE2_JIT_COMPLETE);
+	}
+	return WARD_OK;
+}
+
+/* ---- logical signature side tables ---- */
+
+static ward_err build_logical(struct ward_db *db)
+{
+	size_t nl = db->set.logical.len;
+	uint32_t zero[WARD_MAX_SUBSIGS] = {0};
+	db->ldb_always = w_calloc(nl ? nl : 1, sizeof *db->ldb_always);
+	db->ldb_extra_first = w_calloc(nl + 1, sizeof *db->ldb_extra_first);
+	size_t nextra = db->set.pcre.len + db->set.bytecmp.len;
+	db->ldb_extra_list = w_calloc(nextra ? nextra : 1, sizeof *db->ldb_extra_list);
+	if (!db->ldb_always || !db->ldb_extra_first || !db->ldb_extra_list)
+		return WARD_ENOMEM;
+	db->ldb_counted = w_calloc(nl ? nl : 1, 1);
+	if (!db->ldb_counted)
+		return WARD_ENOMEM;
+	for (size_t i = 0; i < nl; i++) {
+		const struct logicsig *ls = &VEC_AT(&db->set.logical, struct logicsig, i);
+		if (!ls->unsupported && ls->nexpr && logic_eval(ls->expr, ls->nexpr, zero))
+			db->ldb_always[db->nldb_always++] = (uint32_t)i;
+		for (uint32_t k = 0; k < ls->nexpr; k++)
+			if (ls->expr[k].kind == LN_EQ || ls->expr[k].kind == LN_GT || ls->expr[k].kind == LN_LT)
+				db->ldb_counted[i] = 1;
+	}
+	for (size_t i = 0; i < db->set.pcre.len; i++) {
+		const struct pcresig *ps = &VEC_AT(&db->set.pcre, struct pcresig, i);
+		for (uint32_t k = 0; k < ps->ntrigger; k++)
+			if (ps->trigger[k].kind == LN_EQ || ps->trigger[k].kind == LN_GT || ps->trigger[k].kind == LN_LT)
+				db->ldb_counted[ps->logical] = 1;
+	}
+	/* Counting sort of PCRE and byte-compare subsignatures by owner. */
+	uint32_t *cnt = db->ldb_extra_first;
+	for (size_t i = 0; i < db->set.pcre.len; i++)
+		cnt[VEC_AT(&db->set.pcre, struct pcresig, i).logical + 1]++;
+	for (size_t i = 0; i < db->set.bytecmp.len; i++)
+		cnt[VEC_AT(&db->set.bytecmp, struct bytecmpsig, i).logical + 1]++;
+	for (size_t i = 0; i < nl; i++)
+		cnt[i + 1] += cnt[i];
+	uint32_t *fill = w_calloc(nl ? nl : 1, sizeof *fill);
+	if (!fill)
+		return WARD_ENOMEM;
+	for (size_t i = 0; i < db->set.pcre.len; i++) {
+		uint32_t l = VEC_AT(&db->set.pcre, struct pcresig, i).logical;
+		db->ldb_extra_list[cnt[l] + fill[l]++] = (uint32_t)i;
+	}
+	for (size_t i = 0; i < db->set.bytecmp.len; i++) {
+		uint32_t l = VEC_AT(&db->set.bytecmp, struct bytecmpsig, i).logical;
+		db->ldb_extra_list[cnt[l] + fill[l]++] = (1u << 31) | (uint32_t)i;
+	}
+	w_free(fill);
+	return WARD_OK;
+}
+
+ward_err db_compile(struct ward_db *db)
+{
+	ward_err e;
+	if ((e = build_hashes(db)) || (e = build_anchors(db)) || (e = build_pcre(db)) ||
+	    (e = build_logical(db)))
+		return e;
+	for (unsigned i = 0; i < WARD_COUNT__MAX; i++)
+		if (i != WARD_COUNT_ANCHORS && i != WARD_COUNT_UNANCHORED)
+			db->counts[i] = db->set.counts[i];
+	return WARD_OK;
+}
+
+/* ---- public API ---- */
+
+ward_err ward_db_load(const char *const *paths, size_t npaths, const ward_load_opts *opts,
+		      ward_db **out)
+{
+	ward_err err = WARD_ENOMEM;
+	*out = NULL;
+	if (!paths && npaths)
+		return WARD_EINVAL;
+	struct ward_db *db = w_calloc(1, sizeof *db);
+	if (!db)
+		return WARD_ENOMEM;
+	sigset_init(&db->set, opts);
+	for (size_t i = 0; i < npaths; i++) {
+		err = db_load_path(&db->set, paths[i]);
+		/* A bad file is reported and skipped; resource failures stop. */
+		if (err == WARD_ENOMEM || err == WARD_ELIMIT || err == WARD_EINTERNAL)
+			goto out;
+	}
+	sigset_apply_ignores(&db->set);
+	err = db_compile(db);
+	if (err)
+		goto out;
+	*out = db;
+	db = NULL;
+out:
+	ward_db_free(db);
+	return err;
+}
+
+void ward_db_free(ward_db *db)
+{
+	if (!db)
+		return;
+	if (db->pcre)
+		for (size_t i = 0; i < db->set.pcre.len; i++)
+			pcre2_code_free(db->pcre[i]);
+	w_free(db->pcre);
+	hs_free_database(db->hs);
+	for (unsigned r = 0; r < 3; r++)
+		for (unsigned k = 0; k < HASH__COUNT; k++)
+			w_free(db->hashes[r][k].v);
+	for (unsigned k = 0; k < HASH__COUNT; k++)
+		w_free(db->allow[k].v);
+	w_free(db->plans);
+	w_free(db->seglits);
+	w_free(db->anchor_first);
+	w_free(db->anchor_sigs);
+	w_free(db->unanchored);
+	w_free(db->ldb_always);
+	w_free(db->ldb_extra_first);
+	w_free(db->ldb_extra_list);
+	w_free(db->ldb_counted);
+	sigset_free(&db->set);
+	w_free(db);
+}
+
+uint64_t ward_db_count(const ward_db *db, ward_count what)
+{
+	if ((unsigned)what >= WARD_COUNT__MAX)
+		return 0;
+	return db->counts[what];
+}
+
+bool ward_db_unsupported(const ward_db *db, size_t i, const char **feature, uint64_t *count)
+{
+	if (i >= db->set.unsupported.len)
+		return false;
+	const struct unsupported_feature *f = &VEC_AT(&db->set.unsupported, struct unsupported_feature, i);
+	*feature = f->name;
+	*count = f->count;
+	return true;
+}
+
+void ward_limits_default(ward_limits *out)
+{
+	out->max_scantime_ms = WARD_DEFAULT_MAX_SCANTIME_MS;
+	out->max_scansize = WARD_DEFAULT_MAX_SCANSIZE;
+	out->max_filesize = WARD_DEFAULT_MAX_FILESIZE;
+	out->max_recursion = WARD_DEFAULT_MAX_RECURSION;
+	out->max_files = WARD_DEFAULT_MAX_FILES;
+	out->pcre_match_limit = WARD_DEFAULT_PCRE_MATCH_LIMIT;
+	out->pcre_recmatch_limit = WARD_DEFAULT_PCRE_RECMATCH_LIMIT;
+	out->pcre_max_filesize = WARD_DEFAULT_PCRE_MAX_FILESIZE;
+}

@@ -1,0 +1,104 @@
+/*
+ * The compiled database: parsed signatures plus everything derived for fast
+ * matching. Built once by ward_db_load() and never modified afterwards, so any
+ * number of scanners (one per thread) can read it without locks.
+ *
+ * Body matching is two-stage. Every body pattern gets one *anchor*: the rarest
+ * run of exact bytes in it. Vectorscan finds all anchors in one pass over the
+ * data; each anchor hit is a *candidate* for the signatures that share that
+ * anchor, and the exact verifier (lib/scan/match.c) checks the whole pattern
+ * around it. Patterns without a usable anchor are *unanchored* and verified by
+ * the slow path.
+ */
+#ifndef WARD_COMPILE_DB_H
+#define WARD_COMPILE_DB_H
+
+#include <hs/hs.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "db/sigs.h"
+
+/* Where a literal fragment sits inside one segment of a pattern. */
+struct litplan {
+	bool valid;       /* the segment has a literal of at least WARD_MIN_ANCHOR bytes */
+	bool nocase;      /* compare ASCII letters case-insensitively */
+	uint32_t node;    /* index (within the segment body) of the first literal node */
+	uint32_t len;     /* literal bytes (nodes) */
+	uint32_t pre_min; /* bytes a match spends before the literal: at least */
+	uint32_t pre_max; /* ... and at most */
+	uint32_t suf_min; /* bytes after the literal: at least */
+	uint32_t suf_max; /* ... and at most */
+	uint8_t bytes[WARD_MAX_ANCHOR];
+};
+
+/* Per body signature. */
+struct sigplan {
+	uint32_t anchor_seg; /* segment whose literal is the Vectorscan anchor; UINT32_MAX if unanchored */
+	uint32_t seg_base;   /* index of segment 0's litplan in ward_db.seglits */
+};
+
+struct hashtab {
+	struct hashsig *v; /* sorted by (size, digest); HASH_SIZE_ANY sorts last */
+	size_t n;
+	bool any_size;     /* some entry has HASH_SIZE_ANY */
+};
+
+struct ward_db {
+	struct sigset set;
+
+	struct sigplan *plans;   /* one per set.body entry */
+	struct litplan *seglits; /* one per segment of every body pattern */
+	size_t nseglits;
+
+	hs_database_t *hs;       /* NULL when there are no anchors */
+	uint32_t nanchors;
+	uint32_t *anchor_first;  /* nanchors + 1 offsets into anchor_sigs */
+	uint32_t *anchor_sigs;   /* body signature indexes, grouped by anchor */
+	uint32_t anchor_len_max;
+
+	uint32_t *unanchored;    /* body signature indexes verified without an anchor */
+	uint32_t nunanchored;
+
+	/* [scope][kind]: detections; allow-lists only exist for HSCOPE_FILE */
+	struct hashtab hashes[3][HASH__COUNT];
+	struct hashtab allow[HASH__COUNT];
+
+	pcre2_code **pcre;       /* one per set.pcre entry; NULL if it failed to compile */
+
+	/* logical signatures that can be true with no subsignature matched
+	 * (e.g. "0<1"): evaluated for every object */
+	uint32_t *ldb_always;
+	uint32_t nldb_always;
+	/* logical signatures with PCRE or byte-compare subsignatures, by index:
+	 * first offset into ldb_extra_list (nlogical + 1 entries) */
+	uint32_t *ldb_extra_first;
+	uint32_t *ldb_extra_list; /* entries: (kind << 31) | index, kind 0 = pcre, 1 = bytecmp */
+	/* per logical signature: 1 when its expression (or a trigger) compares
+	 * counts, so every subsignature match must be counted; otherwise the
+	 * first match of each subsignature is enough */
+	uint8_t *ldb_counted;
+
+	uint64_t counts[WARD_COUNT__MAX];
+};
+
+/* lib/compile/compile.c */
+ward_err db_compile(struct ward_db *db);
+/* Shortest and longest data a node sequence can match. */
+void pat_seq_len(const struct pattern *p, struct pseq s, uint64_t *mn, uint64_t *mx);
+
+/* Literal-plan helpers shared by the compiler and the verifier. */
+static inline bool lit_eq(uint8_t a, uint8_t b, bool nocase)
+{
+	if (a == b)
+		return true;
+	if (!nocase)
+		return false;
+	if (a >= 'A' && a <= 'Z')
+		a = (uint8_t)(a + 32);
+	if (b >= 'A' && b <= 'Z')
+		b = (uint8_t)(b + 32);
+	return a == b;
+}
+
+#endif /* WARD_COMPILE_DB_H */
