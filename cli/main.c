@@ -1,0 +1,59 @@
+/*
+ * ward: command-line front end. Dispatches to the commands; every command
+ * parses its own options and calls libward through include/ward/ward.h only.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+	"Usage:\n"
+	"  ward scan [options] PATH...     scan files and directories (clamscan-compatible output)\n"
+	"  ward db info DB...              signature counts and unsupported features\n"
+	"  ward db check FILE...           report every bad database line as FILE:LINE: reason\n"
+	"  ward --version | ward help\n"
+	"\n"
+	"scan options:\n"
+	"  -d, --database FILE/DIR   load signatures (repeatable; default /var/lib/clamav)\n"
+	"  -r, --recursive           scan subdirectories\n"
+	"  -z, --allmatch            report every matching signature\n"
+	"  -i, --infected            print only infected files\n"
+	"      --no-summary          no summary at the end\n"
+	"      --quiet               print only error messages\n"
+	"      --json                one JSON object per file per line\n"
+	"      --threads N           worker threads (default: online CPUs)\n"
+	"      --max-scantime MS     --max-filesize SIZE   --max-scansize SIZE\n"
+	"      --max-recursion N     --max-files N         --max-dir-recursion N\n"
+	"                            (SIZE takes K or M suffixes, as clamscan)\n"
+	"      --alert-exceeds-max   report hit limits as Heuristics.Limits.Exceeded.* FOUND\n"
+	"      --no-sandbox          accepted for compatibility (no sandbox yet)\n"
+	"  PATH '-' scans standard input.\n"
+	"\n"
+	"Exit codes: 0 clean, 1 something found, 2 error (found wins, as clamscan).\n";
+
+static void print_usage(FILE *f) { fputs(usage_text, f); }
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
+		printf("Ward %s (ClamAV functionality level %d)\n", WARD_VERSION, WARD_FLEVEL);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		print_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "scan"))
+		return cmd_scan(argc - 2, argv + 2);
+	if (!strcmp(cmd, "db"))
+		return cmd_db(argc - 2, argv + 2);
+	fprintf(stderr, "ward: unknown command '%s'\n", cmd);
+	print_usage(stderr);
+	return 2;
+}
