@@ -110,4 +110,13 @@
 /* Bytes read from one directory entry name when listing a database directory. */
 #define WARD_MAX_DB_PATH 4096u
 
+/* ---- database loader (lib/db/sigset.c, load.c, ldb.c) ---- */
+/* Distinct unsupported-feature names kept with their own counter. The names
+ * come partly from the database (an unknown .ldb TDB key), so a hostile file
+ * could otherwise make the list, and its linear search, grow per line; later
+ * names are counted under "other". */
+#define WARD_MAX_UNSUPPORTED_FEATURES 256u
+/* Bytes read from one directory entry name when listing a database directory. */
+#define WARD_MAX_DB_PATH 4096u
+
 #endif /* WARD_LIMITS_H */

@@ -131,6 +131,7 @@ struct bodysig {
 	struct pattern pat;
 	uint32_t logical; /* UINT32_MAX for an .ndb signature; else index into sigset.logical */
 	uint8_t subsig;   /* subsignature number within the logical signature */
+	uint32_t base_name_len; /* name as written in the database (no ".UNOFFICIAL"): for ignore lists */
 };
 
 /* ---- logical signatures (.ldb) ---- */
@@ -178,6 +179,7 @@ struct logicsig {
 	struct lnode *expr; /* owned; root is node 0 */
 	uint32_t nexpr;
 	bool unsupported;   /* uses something Ward cannot evaluate: never matches */
+	uint32_t base_name_len; /* name as written in the database (no ".UNOFFICIAL") */
 };
 
 /* Logical expression parse/evaluate. counts[i] is how often subsig i matched. */
@@ -240,6 +242,14 @@ struct hashsig {
 	bool allow;    /* from .fp/.sfp: an allow-list entry, not a detection */
 	uint64_t size; /* or HASH_SIZE_ANY */
 	uint32_t name; /* strpool offset */
+	uint32_t base_name_len; /* name as written in the database (no ".UNOFFICIAL") */
+};
+
+/* An .ign2 entry "Name:MD5": ignore Name only while its database line has that
+ * MD5 (AllowLists.md). Checked when the signature line is parsed. */
+struct ignore_md5 {
+	uint32_t name; /* strpool offset of the bare name */
+	uint8_t md5[16];
 };
 
 /* ---- the whole parsed set ---- */
@@ -256,6 +266,7 @@ struct sigset {
 	ward_diag_fn diag;
 	void *diag_ctx;
 	unsigned load_flags;
+	vec ignored_md5; /* struct ignore_md5 */
 };
 
 struct unsupported_feature {
@@ -275,6 +286,17 @@ ward_err sigset_unsupported(struct sigset *set, const char *feature);
  * signed CVD), as clamscan does. */
 ward_err sigset_add_name(struct sigset *set, const char *name, size_t len, bool official,
 			 uint32_t *off);
+
+/* Remove every signature whose name (as written, without ".UNOFFICIAL") is in
+ * set->ignored, whatever order the files were loaded in; keeps the indexes
+ * between logical signatures and their subsignatures consistent and lowers the
+ * per-kind counts. Call once after all files are loaded. */
+void sigset_apply_ignores(struct sigset *set);
+
+/* True when an .ign2 "Name:MD5" entry loaded so far drops this signature line
+ * (name as written, line as in the file). Used by the per-format parsers. */
+bool sigset_line_ignored(const struct sigset *set, const char *name, size_t namelen,
+			 const char *line, size_t linelen);
 
 /* Per-format line parsers. Each parses one line (without the newline) of a
  * database file; `official` is true for lines from a signed CVD/CLD. Bad lines
