@@ -91,6 +91,19 @@
  * archive and stops the CPU being spent inflating zeros. */
 #define WARD_MAX_INFLATE_RATIO 10000u
 
+/* ---- containers: archive walker (lib/formats/archive.c) ---- */
+/* The ratio check starts once this much has been extracted: small outputs
+ * cannot cost much, and bzip2/xz legitimately reach extreme ratios on a few
+ * KiB of repeated bytes. */
+#define WARD_INFLATE_RATIO_MIN_OUT (1ull << 20)
+/* Archive headers (of any kind: directories, links, files) visited in one
+ * walk. MaxFiles counts only regular files; this stops an archive of
+ * millions of empty directory entries from spinning the loop. */
+#define WARD_MAX_ARCHIVE_ENTRIES 1000000u
+/* Bytes requested from libarchive per read: the deadline and the limits are
+ * checked between reads, so this bounds the work done past a limit. */
+#define WARD_ARCHIVE_READ_CHUNK (64u << 10)
+
 /* ---- CVD/CLD containers (lib/db/cvd.c) ---- */
 /* Bytes unpacked from one CVD/CLD tar, all members together. The official
  * main.cvd unpacks to a few hundred MiB; 4 GiB bounds the inflate work a

@@ -40,6 +40,21 @@ enum ftype {
 	FT_CPIO,
 	FT_ISO9660,
 	FT_ARJ,
+	/* Added by the filetype module (additive; see lib/formats/filetype.c): */
+	FT_CPIO_OLD,     /* CL_TYPE_CPIO_OLD (binary, either byte order); FT_CPIO is newc */
+	FT_CPIO_ODC,     /* CL_TYPE_CPIO_ODC */
+	FT_CPIO_CRC,     /* CL_TYPE_CPIO_CRC */
+	FT_MACHO_UNIBIN, /* CL_TYPE_MACHO_UNIBIN (fat binary) */
+	FT_RTF,          /* CL_TYPE_RTF */
+	FT_OOXML_WORD,   /* CL_TYPE_OOXML_WORD: a zip whose entries say docx */
+	FT_OOXML_PPT,    /* CL_TYPE_OOXML_PPT */
+	FT_OOXML_XL,     /* CL_TYPE_OOXML_XL */
+	FT_XML_WORD,     /* CL_TYPE_XML_WORD (Word 2003 XML) */
+	FT_XML_XL,       /* CL_TYPE_XML_XL (Excel 2003 XML) */
+	FT_AUTOIT,       /* CL_TYPE_AUTOIT: never detected at offset 0, named for .ldb */
+	FT_OTHER,        /* a type ClamAV recognises that Ward does not parse (RIFF, CHM, MP3 ...):
+			    not text, so no target 7 normalisation */
+	FT_ANY,          /* CL_TYPE_ANY: a wildcard in signatures, never detected */
 	FT__COUNT
 };
 
@@ -101,6 +116,7 @@ enum archive_note {
 	AN_MAX_SCANTIME = 8, /* deadline passed */
 	AN_CORRUPT = 16,     /* libarchive reported an error; see the message */
 	AN_RATIO = 32,       /* compression ratio past WARD_MAX_INFLATE_RATIO */
+	AN_ENCRYPTED = 64,   /* an encrypted member was skipped (added by archive.c) */
 };
 
 /* Called once per regular-file member with its data (owned by the walker,
