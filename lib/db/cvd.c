@@ -565,7 +565,16 @@ static ward_err walk_tar(struct tar_walk *w)
 		}
 		snprintf(full, flen, "%s/%s", w->path, name);
 		/* dbuf leaves s NULL for an empty member: pass an empty string. */
-		if ((err = db_load_buffer(w->set, full, data.s ? data.s : "", data.len, w->official)))
+		err = db_load_buffer(w->set, full, data.s ? data.s : "", data.len, w->official);
+		if (err == WARD_EUNSUPPORTED) {
+			/* A database kind ClamAV loads and Ward's loader does not know
+			 * (it said so): count it, keep loading the rest. */
+			char feature[64];
+			const char *dot = strrchr(name, '.');
+			snprintf(feature, sizeof feature, "%s database", dot ? dot + 1 : name);
+			err = sigset_unsupported(w->set, feature);
+		}
+		if (err)
 			goto out;
 	}
 	err = WARD_OK;
