@@ -79,9 +79,10 @@ enum exe_kind { EXE_NONE = 0, EXE_PE, EXE_ELF };
 
 struct exeinfo {
 	uint8_t kind;         /* enum exe_kind */
-	bool ep_valid;        /* entry point maps into the file */
+	bool ep_valid;        /* ClamAV has an EP for the file (always true after
+			       * a successful parse; an ELF EP may lie past the end) */
 	uint64_t ep;          /* entry point as a FILE offset (what EP+n counts from) */
-	uint32_t nsections;   /* as declared (capped at WARD_MAX_PE_SECTIONS for PE) */
+	uint32_t nsections;   /* as declared (NumberOfSections / e_shnum), not capped */
 	uint32_t nstored;     /* sections stored below (<= nsections) */
 	struct exe_section sections[WARD_MAX_PE_SECTIONS];
 	/* PE import table (for .imp): offset/len of nothing; the hash is computed by
@@ -94,11 +95,13 @@ struct exeinfo {
 ward_err pe_parse(const uint8_t *buf, size_t len, struct exeinfo *out);
 /* The .imp hash: MD5 over ClamAV's import-table string, and that string's
  * length (the "size" field of .imp lines). WARD_ECORRUPT when there are no
- * imports or they are malformed. */
+ * imports or they are malformed; WARD_EUNSUPPORTED for PE32+ (ClamAV 1.4
+ * never hashes their imports); WARD_ENOMEM. */
 ward_err pe_imphash(const uint8_t *buf, size_t len, const struct exeinfo *pe,
 		    uint8_t md5[16], uint64_t *size);
-/* Parse an ELF file (32/64-bit, either endianness); sections are the program
- * headers of type PT_LOAD, as ClamAV uses for offsets. */
+/* Parse an ELF file (32/64-bit, either endianness). As in ClamAV 1.4 (checked
+ * with clamscan), the sections for Sx+n/SEx/SL+n are the SECTION HEADERS
+ * (sh_offset, sh_size); e_entry maps through the program headers. */
 ward_err elf_parse(const uint8_t *buf, size_t len, struct exeinfo *out);
 
 /* ---- containers (libarchive) ---- */
