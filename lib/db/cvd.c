@@ -511,6 +511,16 @@ static ward_err walk_tar(struct tar_walk *w)
 			err = WARD_ECORRUPT;
 			goto out;
 		}
+		/* Names reach diagnostics and signature-file names: no control
+		 * bytes (terminal escapes). Official files use plain ASCII names. */
+		for (size_t i = 0; i < nlen; i++) {
+			if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) {
+				cvd_diag(w->set, WARD_ECORRUPT, w->path,
+					 "member %zu has control characters in its name", nmembers);
+				err = WARD_ECORRUPT;
+				goto out;
+			}
+		}
 		/* ClamAV refuses the whole container for these (cli_tgzload). */
 		if (memchr(name, '/', nlen)) {
 			cvd_diag(w->set, WARD_ECORRUPT, w->path,

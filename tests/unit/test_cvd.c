@@ -559,6 +559,12 @@ static void test_bad_members(void **state)
 	expect_refused(b, "slash.cvd", 0, false, WARD_ECORRUPT, "slash");
 	free(b.p);
 
+	/* Control characters in a name (terminal escapes): refused. */
+	struct member esc[] = {{"test.info", info_line}, {"\033[2Jx.ndb", "A:0:*:4142\n"}};
+	b = make_cvd_from_body(make_tar(esc, 2, true), 7, true);
+	expect_refused(b, "esc.cvd", 0, false, WARD_ECORRUPT, "control characters");
+	free(b.p);
+
 	/* A nested container is not loaded: counted as unsupported. */
 	struct member nested[] = {{"test.info", info_line}, {"inner.cvd", "ClamAV-VDB:junk"},
 				  {"test.ndb", "Ward.Test.Body:0:*:41424344454647\n"}};
