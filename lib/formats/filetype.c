@@ -582,10 +582,10 @@ static enum ftype office_xml(const uint8_t *p, size_t len)
 			continue;
 		const uint8_t *q = rest + i + 1;
 		size_t ql = rl - i - 1;
-		if (ql >= 4 && q[2] == ':') {
-			if (ql >= 15 && memcmp(q + 3, "wordDocument", 12) == 0)
+		if (ql >= 3 && q[1] == ':') { /* "<" any byte ":" name */
+			if (ql >= 14 && memcmp(q + 2, "wordDocument", 12) == 0)
 				return FT_XML_WORD;
-			if (ql >= 11 && memcmp(q + 3, "Workbook", 8) == 0)
+			if (ql >= 10 && memcmp(q + 2, "Workbook", 8) == 0)
 				return FT_XML_XL;
 		}
 		if (ql >= 12 && memcmp(q, "wordDocument", 12) == 0)
