@@ -73,9 +73,18 @@ void sb_free(strbuf *b);
 bool cli_write_all(int fd, const void *p, size_t n);
 
 /* Load-time diagnostic printer: "LibWard: FILE:LINE: message" on stderr.
- * ctx is unused. */
+ * ctx may be NULL or a struct cli_diag_count to count what was said. */
+struct cli_diag_count {
+	unsigned long io;      /* WARD_EIO: a database file could not be read */
+	unsigned long corrupt; /* WARD_ECORRUPT: a line or file was rejected */
+};
 void cli_diag_stderr(void *ctx, ward_err code, const char *file, unsigned long line,
 		     const char *msg);
+
+/* stat() every database path before loading: a mistyped -d must stop the
+ * run, as in clamscan, not scan with fewer signatures. Prints
+ * "ERROR: PATH: reason" on stderr for each bad one; false if any. */
+bool cli_check_db_paths(const char *const *paths, size_t n);
 
 /* Monotonic milliseconds. */
 uint64_t cli_now_ms(void);

@@ -2,8 +2,10 @@
  * `ward db info` and `ward db check`: load databases through ward_db_load()
  * and print what the loader counted and complained about.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -68,7 +70,10 @@ static int db_info(int argc, char **argv)
 		fprintf(stderr, "ward db info: give 1 to %u databases\n", CLI_MAX_DB_ARGS);
 		return 2;
 	}
-	ward_load_opts opts = {.diag = cli_diag_stderr};
+	if (!cli_check_db_paths((const char *const *)argv, (size_t)argc))
+		return 2;
+	struct cli_diag_count count = {0};
+	ward_load_opts opts = {.diag = cli_diag_stderr, .diag_ctx = &count};
 	ward_db *db = NULL;
 	ward_err e = ward_db_load((const char *const *)argv, (size_t)argc, &opts, &db);
 	if (e != WARD_OK) {
@@ -89,12 +94,13 @@ static int db_info(int argc, char **argv)
 	print_counts(db);
 	print_unsupported(db);
 	ward_db_free(db);
-	return 0;
+	/* The counts above are real, but of fewer files than asked for. */
+	return count.io ? 2 : 0;
 }
 
 struct check_ctx {
 	unsigned long corrupt; /* diagnostics that reject a line */
-	unsigned long diags;
+	unsigned long io;      /* a file could not be read */
 };
 
 /* "FILE:LINE: reason" on stdout, the shape compilers use, so editors can jump
@@ -103,7 +109,8 @@ static void check_diag(void *vctx, ward_err code, const char *file, unsigned lon
 		       const char *msg)
 {
 	struct check_ctx *ctx = vctx;
-	ctx->diags++;
+	if (code == WARD_EIO)
+		ctx->io++;
 	if (code == WARD_ECORRUPT)
 		ctx->corrupt++;
 	strbuf b = {0};
@@ -135,9 +142,15 @@ static int db_check(int argc, char **argv)
 		ward_load_opts opts = {.diag = check_diag, .diag_ctx = &ctx};
 		ward_db *db = NULL;
 		const char *one[1] = {argv[i]};
-		ward_err e = ward_db_load(one, 1, &opts, &db);
 		strbuf b = {0};
 		sb_add_text(&b, argv[i]);
+		struct stat st;
+		if (stat(argv[i], &st) != 0) {
+			sb_addf(&b, ": load failed: %s\n", strerror(errno));
+			failed = true;
+			goto next;
+		}
+		ward_err e = ward_db_load(one, 1, &opts, &db);
 		if (e != WARD_OK) {
 			sb_addf(&b, ": load failed: %s\n", ward_strerror(e));
 			if (e == WARD_ECORRUPT || ctx.corrupt)
@@ -154,9 +167,12 @@ static int db_check(int argc, char **argv)
 				(unsigned long long)ward_db_count(db, WARD_COUNT_SKIPPED_FLEVEL));
 			if (nbad || ctx.corrupt)
 				bad = true;
+			if (ctx.io)
+				failed = true;
 			total_sigs += nsigs;
 			total_bad += nbad;
 		}
+	next:
 		if (!b.failed) {
 			fflush(stdout);
 			(void)cli_write_all(1, b.s, b.len);

@@ -884,10 +884,19 @@ int cmd_scan(int argc, char **argv)
 
 	time_t start_time = time(NULL);
 	a.start_ms = cli_now_ms();
-	ward_load_opts lopts = {.diag = cli_diag_stderr};
+	if (!cli_check_db_paths(a.o.dbs, a.o.ndbs))
+		goto out;
+	struct cli_diag_count count = {0};
+	ward_load_opts lopts = {.diag = cli_diag_stderr, .diag_ctx = &count};
 	ward_err e = ward_db_load(a.o.dbs, a.o.ndbs, &lopts, &db);
 	if (e != WARD_OK) {
 		fprintf(stderr, "ERROR: can't load the database: %s\n", ward_strerror(e));
+		goto out;
+	}
+	/* Bad lines are skipped and the load goes on; a database file that
+	 * cannot be read stops the run, as in clamscan. */
+	if (count.io) {
+		fprintf(stderr, "ERROR: can't read a database file (see above)\n");
 		goto out;
 	}
 	a.db = db;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -242,8 +243,11 @@ bool cli_write_all(int fd, const void *p, size_t n)
 void cli_diag_stderr(void *ctx, ward_err code, const char *file, unsigned long line,
 		     const char *msg)
 {
-	(void)ctx;
-	(void)code;
+	struct cli_diag_count *count = ctx;
+	if (count && code == WARD_EIO)
+		count->io++;
+	if (count && code == WARD_ECORRUPT)
+		count->corrupt++;
 	strbuf b = {0};
 	sb_adds(&b, "LibWard: ");
 	if (file) {
@@ -257,6 +261,28 @@ void cli_diag_stderr(void *ctx, ward_err code, const char *file, unsigned long l
 	if (!b.failed)
 		(void)cli_write_all(2, b.s, b.len);
 	sb_free(&b);
+}
+
+bool cli_check_db_paths(const char *const *paths, size_t n)
+{
+	bool ok = true;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (stat(paths[i], &st) == 0)
+			continue;
+		int err = errno;
+		strbuf b = {0};
+		sb_adds(&b, "ERROR: ");
+		sb_add_text(&b, paths[i]);
+		sb_adds(&b, ": ");
+		sb_adds(&b, strerror(err));
+		sb_add(&b, "\n", 1);
+		if (!b.failed)
+			(void)cli_write_all(2, b.s, b.len);
+		sb_free(&b);
+		ok = false;
+	}
+	return ok;
 }
 
 uint64_t cli_now_ms(void)

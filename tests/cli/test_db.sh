@@ -3,6 +3,7 @@
 # errors (exit 2, message on stderr). Env: WARD. PASS/FAIL per case.
 set -u
 WARD=${WARD:?set WARD to the ward binary}
+case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac # the tests cd into a temp dir
 fails=0
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
@@ -76,6 +77,10 @@ grep -q '^eicar.com: Ok.One.UNOFFICIAL FOUND$' out && pass "scan: good lines of 
 	fail "scan: good lines of a bad database load"
 grep -q '^LibWard: bad.ndb:2: ' err && pass "scan: load diagnostic on stderr" || fail "scan: load diagnostic on stderr"
 
+run "$WARD" scan -d good.ndb -d missing.ndb eicar.com
+expect_rc "scan with a missing -d database: exit 2, as clamscan" 2
+grep -q 'missing.ndb' err && pass "scan: missing database named on stderr" || fail "scan: missing database named"
+
 # ---- version, help, usage errors ----
 run "$WARD" --version
 expect_rc "--version exits 0" 0
@@ -109,6 +114,15 @@ usage "--max-recursion with space" scan "--max-recursion= 5" -d good.ndb eicar.c
 usage "flag with a value" scan --recursive=maybe -d good.ndb eicar.com
 usage "db without subcommand" db
 usage "db bad subcommand" db frob good.ndb
+
+# no -d: /var/lib/clamav is used only if it holds databases
+if ! ls /var/lib/clamav 2> /dev/null | grep -qE '\.(cvd|cld|cud|hdb|hsb|mdb|msb|imp|ndb|ldb|fp|sfp|ign|ign2)$'; then
+	run "$WARD" scan eicar.com
+	[ "$rc" = 2 ] && grep -q -- '-d' err && pass "no -d and no /var/lib/clamav databases: clear error, exit 2" ||
+		fail "no -d and no default databases (exit $rc)"
+else
+	echo "SKIP: /var/lib/clamav holds databases"
+fi
 
 # options that must be accepted
 run "$WARD" scan --no-summary --recursive=yes --allmatch=no --max-filesize=2M --max-scansize 10k \

@@ -4,6 +4,7 @@
 # Env: WARD. Needs python3 or jq to validate; fails (not skips) without both.
 set -u
 WARD=${WARD:?set WARD to the ward binary}
+case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac # the tests cd into a temp dir
 fails=0
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
@@ -98,6 +99,19 @@ fi
 grep -q '\\u00ff\\u00c0\\u0080' out.json && pass "invalid bytes escaped as \\u00ff\\u00c0\\u0080" || fail "escape form of invalid bytes"
 grep -q '\\u001b' out.json && grep -q '\\u007f' out.json && grep -q '\\n' out.json &&
 	pass "control characters escaped" || fail "control characters escaped"
+
+# a detection inside a container names the member in inner_paths
+if [ $validator = python3 ]; then
+	python3 -c "import zipfile
+z = zipfile.ZipFile('e.zip', 'w', zipfile.ZIP_DEFLATED)
+z.write('eicar.com', 'dir/inner.com'); z.close()"
+	"$WARD" scan --json -d t.ndb e.zip > zip.json 2> /dev/null
+	r=$(python3 -c "import json
+o = json.loads(open('zip.json').read())
+assert o['verdict'] == 'infected' and o['signatures'] == ['Test.Body.UNOFFICIAL'], o
+assert len(o['inner_paths']) == 1 and 'inner.com' in o['inner_paths'][0], o" 2>&1)
+	[ -z "$r" ] && pass "zip member named in inner_paths" || fail "zip member: $r"
+fi
 
 # --json has no text summary and no text lines
 grep -q 'SCAN SUMMARY' out.json && fail "no summary in --json" || pass "no summary in --json"

@@ -5,6 +5,7 @@
 # Env: WARD (the ward binary). Prints PASS/FAIL per case; exits 1 on any FAIL.
 set -u
 WARD=${WARD:?set WARD to the ward binary}
+case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac # the tests cd into a temp dir
 fails=0
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
@@ -89,6 +90,17 @@ case_cmp "-z is --allmatch" \
 DB=("${DB1[@]}")
 case_cmp "infected only (-i)" $'eicar.com: Test.Body.UNOFFICIAL FOUND\n' 1 -i eicar.com clean.txt empty d
 case_cmp "detection inside gzip on the archive's line" $'e.gz: Test.Body.UNOFFICIAL FOUND\n' 1 e.gz
+if command -v python3 > /dev/null 2>&1; then
+	python3 -c "import zipfile
+z = zipfile.ZipFile('e.zip', 'w', zipfile.ZIP_DEFLATED)
+z.write('eicar.com', 'dir/inner.com'); z.write('clean.txt'); z.close()"
+	DB=("${DB2[@]}")
+	case_cmp "allmatch inside a zip: every detection on the zip's line" \
+		$'e.zip: Test.Body.UNOFFICIAL FOUND\ne.zip: Test.Hash.UNOFFICIAL FOUND\n' 1 --allmatch e.zip
+	DB=("${DB1[@]}")
+else
+	echo "SKIP: zip case (no python3 to build the zip)"
+fi
 
 # ---- missing paths and errors ----
 case_cmp "missing file: exit 2, nothing on stdout" '' 2 missing
