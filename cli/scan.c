@@ -130,6 +130,8 @@ static bool text_out(const struct app *a) { return !a->o.quiet && !a->o.json; }
 /* OK, Empty file, Symbolic link, Access denied ... : not under -i. */
 static bool text_status(const struct app *a) { return text_out(a) && !a->o.infected_only; }
 static bool json_out(const struct app *a) { return a->o.json && !a->o.quiet; }
+/* -i applies to --json too: clean and skipped objects are left out. */
+static bool json_status(const struct app *a) { return json_out(a) && !a->o.infected_only; }
 
 /* A JSON line for a file that was not scanned. verdict: "error" or "skipped". */
 static void json_simple(strbuf *b, const char *path, const char *verdict, const char *why)
@@ -256,7 +258,7 @@ static void report_result(struct worker *w, const char *path, const ward_report 
 	else if (text_status(a))
 		text_line(&w->out, path, "OK");
 
-	if (json_out(a)) {
+	if (nfound ? json_out(a) : json_status(a)) {
 		strbuf *b = &w->out;
 		sb_adds(b, "{\"path\":");
 		sb_add_json(b, path);
@@ -344,7 +346,7 @@ static void scan_job(struct worker *w, const struct job *j)
 			if (err == ELOOP && !j->cmdline) {
 				if (text_status(a))
 					text_line(&w->out, path, "Symbolic link");
-				else if (json_out(a))
+				else if (json_status(a))
 					json_simple(&w->out, path, "skipped", "symbolic link");
 				emit(a, &w->out, NULL, NULL);
 				return;
@@ -378,7 +380,7 @@ static void scan_job(struct worker *w, const struct job *j)
 			/* clamscan: "Empty file", not counted as scanned. */
 			if (text_status(a))
 				text_line(&w->out, path, "Empty file");
-			else if (json_out(a))
+			else if (json_status(a))
 				json_simple(&w->out, path, "clean", NULL);
 			emit(a, &w->out, NULL, NULL);
 			return;
@@ -455,7 +457,7 @@ static void walker_note(struct app *a, const char *path, const char *status, boo
 	struct stats d = {.errors = error ? 1 : 0};
 	if (text_status(a))
 		text_line(&b, path, status);
-	else if (json_out(a))
+	else if (error ? json_out(a) : json_status(a))
 		json_simple(&b, path, error ? "error" : "skipped", status);
 	emit(a, &b, NULL, &d);
 	sb_free(&b);

@@ -113,6 +113,11 @@ assert len(o['inner_paths']) == 1 and 'inner.com' in o['inner_paths'][0], o" 2>&
 	[ -z "$r" ] && pass "zip member named in inner_paths" || fail "zip member: $r"
 fi
 
+# -i applies to --json: only infected objects (and errors)
+"$WARD" scan --json -i -d t.ndb -r d > inf.json 2> /dev/null
+if [ -s inf.json ] && ! grep -qv '"verdict":"infected"' inf.json; then pass "--json -i: only infected objects"; else
+	fail "--json -i: other verdicts printed"; fi
+
 # --json has no text summary and no text lines
 grep -q 'SCAN SUMMARY' out.json && fail "no summary in --json" || pass "no summary in --json"
 
