@@ -40,10 +40,11 @@
  * 4096 covers the official sets. */
 #define WARD_MAX_ALT_BRANCHES 4096u
 /* Longest span of one pattern segment (between '*' gaps): bytes it can cover.
- * Verification cost per candidate is nodes x span/64 words; 256 KiB keeps that
- * bounded while accepting every official signature (the widest, in main.ldb,
- * has a {-196608} gap). */
-#define WARD_MAX_SEGMENT_SPAN (256u << 10)
+ * Verification cost per candidate is nodes x span/64 words, and each scanner
+ * reserves bitsets for the widest segment actually loaded. 1 MiB accepts every
+ * official signature (the widest, Unix.Malware.Kinsing-7812065-1 in daily.ndb,
+ * spans 344,025 bytes in one segment) while bounding a hostile one. */
+#define WARD_MAX_SEGMENT_SPAN (1u << 20)
 /* Subsignatures in one logical signature: ClamAV's own maximum is 64. */
 #define WARD_MAX_SUBSIGS 64u
 /* Nodes in one logical expression. */
@@ -54,6 +55,11 @@
 #define WARD_MAX_NAME 256u
 
 /* ---- matching ---- */
+/* Objects shorter than this are not scanned at all: ClamAV 1.4 reports files
+ * and members of at most 5 bytes clean without hashing or matching them
+ * (checked with clamscan: a 5-byte file equal to an .ndb pattern or to an .hdb
+ * entry is OK, a 6-byte one is found). Mirrored so verdicts agree. */
+#define WARD_MIN_SCAN_SIZE 6u
 /* Shortest anchor given to Vectorscan. Shorter fragments would be candidates
  * almost everywhere; such signatures go to the unanchored path instead. */
 #define WARD_MIN_ANCHOR 2u
@@ -113,15 +119,6 @@
 /* Longest member name in a CVD tar. ClamAV reads the 100-byte ustar name
  * field only; longer (pax) names never occur in official files. */
 #define WARD_MAX_CVD_MEMBER_NAME 255u
-
-/* ---- database loader (lib/db/sigset.c, load.c, ldb.c) ---- */
-/* Distinct unsupported-feature names kept with their own counter. The names
- * come partly from the database (an unknown .ldb TDB key), so a hostile file
- * could otherwise make the list, and its linear search, grow per line; later
- * names are counted under "other". */
-#define WARD_MAX_UNSUPPORTED_FEATURES 256u
-/* Bytes read from one directory entry name when listing a database directory. */
-#define WARD_MAX_DB_PATH 4096u
 
 /* ---- database loader (lib/db/sigset.c, load.c, ldb.c) ---- */
 /* Distinct unsupported-feature names kept with their own counter. The names

@@ -233,6 +233,8 @@ static ward_err build_anchors(struct ward_db *db)
 		unsigned best = 0;
 		for (uint32_t s = 0; s < b->pat.nsegs; s++) {
 			struct litplan *lp = &db->seglits[at + s];
+			if (b->pat.segs[s].maxlen > db->max_span)
+				db->max_span = b->pat.segs[s].maxlen;
 			plan_segment(&b->pat, &b->pat.segs[s], lp);
 			if (lp->valid && plan_score(lp) > best) {
 				best = plan_score(lp);

@@ -56,6 +56,7 @@ struct ward_db {
 	uint32_t *anchor_first;  /* nanchors + 1 offsets into anchor_sigs */
 	uint32_t *anchor_sigs;   /* body signature indexes, grouped by anchor */
 	uint32_t anchor_len_max;
+	uint32_t max_span;       /* widest segment of any pattern (sizes the verifier's bitsets) */
 
 	uint32_t *unanchored;    /* body signature indexes verified without an anchor */
 	uint32_t nunanchored;

@@ -15,7 +15,6 @@
 #include "scan/match.h"
 #include "formats/formats.h"
 
-#define SET_WORDS ((WARD_MAX_SEGMENT_SPAN + 2 + 63) / 64)
 /* Bitsets alive at once: two per nesting level plus a few per search. */
 #define ARENA_SETS (3 * (WARD_MAX_ALT_DEPTH + 2) + 8)
 /* How much verification work between clock checks. */
@@ -24,7 +23,9 @@
 ward_err matcher_init(struct matcher *m, const struct ward_db *db)
 {
 	memset(m, 0, sizeof *m);
-	m->nwords = (size_t)ARENA_SETS * SET_WORDS;
+	/* Bitsets as wide as the widest segment loaded (plus the end position). */
+	size_t set_words = ((size_t)db->max_span + 2 + 63) / 64;
+	m->nwords = (size_t)ARENA_SETS * set_words;
 	m->words = w_alloc_array(m->nwords, sizeof *m->words);
 	size_t nbody = db->set.body.len;
 	m->memo_base = w_alloc_array(nbody ? nbody : 1, sizeof *m->memo_base);

@@ -506,24 +506,26 @@ static void body_pass(struct ward_scanner *s, const uint8_t *data, size_t len, u
 
 /* ---- PCRE and byte-compare subsignatures ---- */
 
-static void run_pcre(struct ward_scanner *s, const struct object *o, uint32_t pi, struct lstate *st)
+static void run_pcre(struct ward_scanner *s, uint32_t pi, struct lstate *st)
 {
+	const uint8_t *data = s->pdata;
+	size_t len = s->plen;
 	const struct pcresig *ps = &VEC_AT(&s->db->set.pcre, struct pcresig, pi);
 	const pcre2_code *code = s->db->pcre[pi];
 	if (!code || (ps->ntrigger && !logic_eval(ps->trigger, ps->ntrigger, st->counts)))
 		return;
-	if (o->len > s->lim.pcre_max_filesize)
+	if (len > s->lim.pcre_max_filesize)
 		return; /* PCREMaxFileSize: ClamAV skips PCRE on larger targets too */
 	size_t lo = 0, hi = SIZE_MAX;
-	if (!resolve_offset(s, &ps->offset, o->len, &lo, &hi) || lo > o->len)
+	if (!resolve_offset(s, &ps->offset, len, &lo, &hi) || lo > len)
 		return;
-	size_t subj_end = o->len;
+	size_t subj_end = len;
 	if ((ps->flags & PCRE_F_ENCOMPASS) && ps->offset.kind != OFF_ANY && hi < SIZE_MAX && hi + 1 < subj_end)
 		subj_end = hi + 1;
 	uint32_t found = 0;
 	size_t at = lo;
 	while (at <= subj_end && found < WARD_MAX_SUBSIG_MATCHES) {
-		int rc = pcre2_match(code, (PCRE2_SPTR)o->data, subj_end, at, 0, s->pcre_md, s->pcre_mc);
+		int rc = pcre2_match(code, (PCRE2_SPTR)data, subj_end, at, 0, s->pcre_md, s->pcre_mc);
 		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
 			note_error(s, "%s: PCRE match limit reached in %s", obj_label(s),
 				   strpool_get(&s->db->set.names,
@@ -580,16 +582,18 @@ static bool parse_number(const uint8_t *p, size_t n, const struct bytecmpsig *bc
 	return any;
 }
 
-static void run_bytecmp(struct ward_scanner *s, const struct object *o, uint32_t bi, struct lstate *st)
+static void run_bytecmp(struct ward_scanner *s, uint32_t bi, struct lstate *st)
 {
+	const uint8_t *data = s->pdata;
+	size_t len = s->plen;
 	const struct bytecmpsig *bc = &VEC_AT(&s->db->set.bytecmp, struct bytecmpsig, bi);
 	if (bc->trigger_sub >= WARD_MAX_SUBSIGS || st->first_off[bc->trigger_sub] == UINT64_MAX)
 		return;
 	int64_t pos = (int64_t)st->first_off[bc->trigger_sub] + bc->offset;
-	if (pos < 0 || (uint64_t)pos > o->len || bc->nbytes == 0 || bc->nbytes > o->len - (size_t)pos)
+	if (pos < 0 || (uint64_t)pos > len || bc->nbytes == 0 || bc->nbytes > len - (size_t)pos)
 		return;
 	uint64_t v;
-	if (!parse_number(o->data + pos, bc->nbytes, bc, &v))
+	if (!parse_number(data + pos, bc->nbytes, bc, &v))
 		return;
 	for (unsigned i = 0; i < bc->ncmp && i < 2; i++) {
 		bool ok = bc->cmp_op[i] == '<' ? v < bc->cmp_val[i]
@@ -637,14 +641,15 @@ static bool target_applies(enum ftype t, unsigned target)
 
 static bool in_range(const struct range64 *r, uint64_t v) { return !r->set || (v >= r->lo && v <= r->hi); }
 
-static void eval_logical(struct ward_scanner *s, struct object *o, uint32_t l)
+static void eval_logical(struct ward_scanner *s, struct object *o, uint32_t l, uint32_t tmask)
 {
 	const struct ward_db *db = s->db;
 	const struct logicsig *ls = &VEC_AT(&db->set.logical, struct logicsig, l);
 	if (s->ls_evaluated[l] == s->gen)
 		return;
 	s->ls_evaluated[l] = s->gen;
-	if (ls->unsupported || !target_applies(o->type, ls->target) || !in_range(&ls->filesize, o->len))
+	if (ls->unsupported || !(tmask & (1u << ls->target)) || !target_applies(o->type, ls->target) ||
+	    !in_range(&ls->filesize, o->len))
 		return;
 	if (ls->entrypoint.set && (s->exe.kind == EXE_NONE || !s->exe.ep_valid || !in_range(&ls->entrypoint, s->exe.ep)))
 		return;
@@ -658,21 +663,21 @@ static void eval_logical(struct ward_scanner *s, struct object *o, uint32_t l)
 	for (uint32_t k = db->ldb_extra_first[l]; k < db->ldb_extra_first[l + 1] && !s->stop; k++) {
 		uint32_t e = db->ldb_extra_list[k];
 		if (e >> 31)
-			run_bytecmp(s, o, e & 0x7fffffffu, st);
+			run_bytecmp(s, e & 0x7fffffffu, st);
 		else
-			run_pcre(s, o, e, st);
+			run_pcre(s, e, st);
 	}
 	if (logic_eval(ls->expr, ls->nexpr, st->counts))
 		add_detection(s, ls->name);
 }
 
-static void eval_logicals(struct ward_scanner *s, struct object *o)
+static void eval_logicals(struct ward_scanner *s, struct object *o, uint32_t tmask)
 {
 	/* touched may grow while evaluating (lstate_of creates): index loop. */
 	for (size_t i = 0; i < s->touched.len && !s->stop; i++)
-		eval_logical(s, o, VEC_AT(&s->touched, uint32_t, i));
+		eval_logical(s, o, VEC_AT(&s->touched, uint32_t, i), tmask);
 	for (uint32_t i = 0; i < s->db->nldb_always && !s->stop; i++)
-		eval_logical(s, o, s->db->ldb_always[i]);
+		eval_logical(s, o, s->db->ldb_always[i], tmask);
 }
 
 /* ---- objects ---- */
@@ -732,8 +737,33 @@ static void walk_container(struct ward_scanner *s, struct object *o)
 		note_error(s, "%s: corrupt archive: %s", obj_label(s), msg[0] ? msg : "unreadable");
 }
 
-/* Normalised views for the text targets: HTML (3) and ASCII text (7). */
-static void text_pass(struct ward_scanner *s, struct object *o)
+/* One layer of an object: the raw bytes, or a normalised view of them. Like
+ * ClamAV, each layer is matched on its own: logical signatures count
+ * subsignature matches within one layer (clamscan does not add a text file's
+ * raw and normalised matches together). */
+static void scan_layer(struct ward_scanner *s, struct object *o, const uint8_t *data, size_t len,
+		       uint32_t tmask)
+{
+	if (++s->gen == 0) {
+		/* Stamps wrapped: clear them so none looks current. */
+		memset(s->body_done, 0, s->db->set.body.len * sizeof *s->body_done);
+		memset(s->ls_gen, 0, s->db->set.logical.len * sizeof *s->ls_gen);
+		memset(s->ls_evaluated, 0, s->db->set.logical.len * sizeof *s->ls_evaluated);
+		s->gen = 1;
+	}
+	s->lstates.len = 0;
+	s->touched.len = 0;
+	matcher_reset(&s->m);
+	s->m.deadline_ms = s->deadline;
+	body_pass(s, data, len, tmask);
+	if (!s->stop && !out_of_time(s))
+		eval_logicals(s, o, tmask);
+}
+
+/* The normalised layer of text: ClamAV matches target 7 (ASCII) or target 3
+ * (HTML) signatures, and target 0 ones too, against normalised text
+ * (docs/internals/containers.md). */
+static void text_layer(struct ward_scanner *s, struct object *o)
 {
 	uint32_t mask = o->type == FT_HTML ? 1u << TARGET_HTML : o->type == FT_TEXT_ASCII ? 1u << TARGET_ASCII : 0;
 	if (!mask || s->stop)
@@ -748,16 +778,14 @@ static void text_pass(struct ward_scanner *s, struct object *o)
 	ward_err e = o->type == FT_HTML ? textnorm_html(o->data, o->len, norm, o->len, &nlen)
 					: textnorm_ascii(o->data, o->len, norm, o->len, &nlen);
 #else
-	memcpy(norm, o->data, o->len);
+	for (size_t i = 0; i < o->len; i++)
+		norm[i] = (uint8_t)((o->data[i] >= 'A' && o->data[i] <= 'Z') ? o->data[i] + 32 : o->data[i]);
 	nlen = o->len;
 	ward_err e = WARD_OK;
 #endif
 	if (e == WARD_OK)
-		body_pass(s, norm, nlen, mask);
+		scan_layer(s, o, norm, nlen, mask | (1u << TARGET_ANY));
 	w_free(norm);
-	/* Offsets of later phases (PCRE, byte compare) refer to the raw data. */
-	s->pdata = o->data;
-	s->plen = o->len;
 }
 
 static void scan_object(struct ward_scanner *s, const uint8_t *data, size_t len, const char *name)
@@ -779,20 +807,8 @@ static void scan_object(struct ward_scanner *s, const uint8_t *data, size_t len,
 	}
 	s->files++;
 	s->bytes += len;
-	if (out_of_time(s))
+	if (len < WARD_MIN_SCAN_SIZE || out_of_time(s))
 		return;
-	if (++s->gen == 0) {
-		/* Stamps wrapped: clear them so none looks current. */
-		memset(s->body_done, 0, s->db->set.body.len * sizeof *s->body_done);
-		memset(s->ls_gen, 0, s->db->set.logical.len * sizeof *s->ls_gen);
-		memset(s->ls_evaluated, 0, s->db->set.logical.len * sizeof *s->ls_evaluated);
-		s->gen = 1;
-	}
-	s->lstates.len = 0;
-	s->touched.len = 0;
-	matcher_reset(&s->m);
-	s->m.deadline_ms = s->deadline;
-
 	o->type = ftype_detect(data, len);
 	if (object_allowed(s, o))
 		return; /* allow-listed: clean, and so is everything inside */
@@ -807,11 +823,9 @@ static void scan_object(struct ward_scanner *s, const uint8_t *data, size_t len,
 	if (!s->stop && s->exe.kind == EXE_PE)
 		check_pe_hashes(s, o);
 	if (!s->stop)
-		body_pass(s, data, len, raw_targets(o->type));
-	if (!s->stop)
-		text_pass(s, o);
+		scan_layer(s, o, data, len, raw_targets(o->type));
 	if (!s->stop && !out_of_time(s))
-		eval_logicals(s, o);
+		text_layer(s, o);
 	if (!s->stop && !out_of_time(s) && ftype_is_container(o->type))
 		walk_container(s, o);
 }
