@@ -244,20 +244,41 @@ static ward_err push_body(struct ldb_line *x, uint32_t sub, const struct sigoffs
 	return e;
 }
 
+/* Copy hex[0..n) without the "::..." runs clamscan ignores inside a pattern
+ * (up to the next '*' or the end). */
+static size_t strip_inner_modifiers(const char *hex, size_t n, char *out)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (hex[i] == ':' && i + 1 < n && hex[i + 1] == ':') {
+			while (i < n && hex[i] != '*')
+				i++;
+			if (i == n)
+				break;
+		}
+		out[k++] = hex[i];
+	}
+	return k;
+}
+
 static ward_err parse_hex_sub(struct ldb_line *x, uint32_t i, const char *s, size_t n)
 {
 	char why[WHY_LEN] = "", num[16];
 	struct sigoffset off;
 	uint32_t flags = 0;
 	size_t hlen = n;
+	char *clean = NULL;
 	ward_err e;
 
 	memset(&off, 0, sizeof off); /* OFF_ANY */
 	snprintf(num, sizeof num, "%u", i);
-	for (size_t k = 0; k + 1 < n; k++) {
-		if (s[k] == ':' && s[k + 1] == ':') {
-			hlen = k;
-			for (size_t m = k + 2; m < n; m++) {
+	/* The modifiers follow the LAST "::" (clamscan 1.4.6 loads main.ldb's
+	 * "...::i*...::i*...::i", reading the options from the final one and
+	 * ignoring the inner runs). */
+	for (size_t k = n; k >= 2; k--) {
+		if (s[k - 1] == ':' && s[k - 2] == ':') {
+			hlen = k - 2;
+			for (size_t m = k; m < n; m++) {
 				switch (s[m]) {
 				case 'i': flags |= PAT_NOCASE; break;
 				case 'w': flags |= PAT_WIDE; break;
@@ -271,19 +292,33 @@ static ward_err parse_hex_sub(struct ldb_line *x, uint32_t i, const char *s, siz
 			break;
 		}
 	}
+	/* "Offset:" is a single ':' seen before any "::". */
 	const char *hex = s;
-	const char *colon = memchr(s, ':', hlen);
-	if (colon) {
-		size_t olen = (size_t)(colon - s);
-		e = offset_parse(s, olen, &off, why, sizeof why);
+	for (size_t k = 0; k < hlen; k++) {
+		if (s[k] != ':')
+			continue;
+		if (k + 1 < hlen && s[k + 1] == ':')
+			break;
+		e = offset_parse(s, k, &off, why, sizeof why);
 		if (e == WARD_ENOMEM)
 			return e;
 		if (e) {
 			bad(x, e, "subsignature %s: bad offset: %s", num, why);
 			return WARD_OK;
 		}
-		hex = colon + 1;
-		hlen -= olen + 1;
+		hex = s + k + 1;
+		hlen -= k + 1;
+		break;
+	}
+	bool inner = false;
+	for (size_t k = 0; k + 1 < hlen && !inner; k++)
+		inner = hex[k] == ':' && hex[k + 1] == ':';
+	if (inner) {
+		clean = w_malloc(hlen);
+		if (!clean)
+			return WARD_ENOMEM;
+		hlen = strip_inner_modifiers(hex, hlen, clean);
+		hex = clean;
 	}
 
 	uint32_t first = (uint32_t)x->set->body.len;
@@ -296,6 +331,7 @@ static ward_err parse_hex_sub(struct ldb_line *x, uint32_t i, const char *s, siz
 	} else {
 		e = push_body(x, i, &off, hex, hlen, flags, &unsup, why);
 	}
+	w_free(clean);
 	if (e == WARD_ENOMEM || (e == WARD_ELIMIT && x->set->body.len >= WARD_MAX_SIGNATURES))
 		return e;
 	if (e) {
