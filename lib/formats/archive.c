@@ -273,7 +273,10 @@ static ward_err walk_entries(struct walk *w, struct archive *a, archive_member_f
 		if (err)
 			return err;
 		if (deliver) {
-			err = fn(ctx, name, (const uint8_t *)m->items, m->len);
+			/* Never a NULL pointer, also for an empty member. */
+			static const uint8_t empty[1];
+			const uint8_t *d = m->items ? (const uint8_t *)m->items : empty;
+			err = fn(ctx, name, d, m->len);
 			if (err)
 				return err;
 		}
