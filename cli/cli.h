@@ -77,6 +77,8 @@ bool cli_write_all(int fd, const void *p, size_t n);
 struct cli_diag_count {
 	unsigned long io;      /* WARD_EIO: a database file could not be read */
 	unsigned long corrupt; /* WARD_ECORRUPT: a line or file was rejected */
+	unsigned long unsupported; /* WARD_EUNSUPPORTED: loaded, never matches */
+	bool quiet_unsupported;    /* count those instead of printing each */
 };
 void cli_diag_stderr(void *ctx, ward_err code, const char *file, unsigned long line,
 		     const char *msg);

@@ -23,6 +23,7 @@ static const struct {
 	{WARD_COUNT_SKIPPED_FLEVEL, "Skipped for functionality level"},
 	{WARD_COUNT_UNSUPPORTED, "Unsupported (loaded, never match)"},
 	{WARD_COUNT_BAD_LINES, "Bad lines"},
+	{WARD_COUNT_BAD_FILES, "Database files refused"},
 	{WARD_COUNT_ANCHORS, "Distinct anchors"},
 	{WARD_COUNT_UNANCHORED, "Unanchored signatures"},
 };

@@ -888,9 +888,14 @@ int cmd_scan(int argc, char **argv)
 	a.start_ms = cli_now_ms();
 	if (!cli_check_db_paths(a.o.dbs, a.o.ndbs))
 		goto out;
-	struct cli_diag_count count = {0};
+	/* Signatures that use features Ward lacks are summed up in one line
+	 * here; `ward db check` lists them one by one. */
+	struct cli_diag_count count = {.quiet_unsupported = true};
 	ward_load_opts lopts = {.diag = cli_diag_stderr, .diag_ctx = &count};
 	ward_err e = ward_db_load(a.o.dbs, a.o.ndbs, &lopts, &db);
+	if (e == WARD_OK && count.unsupported)
+		fprintf(stderr, "LibWard: %lu signatures use features Ward does not support yet and never match "
+				"(see 'ward db info')\n", count.unsupported);
 	if (e != WARD_OK) {
 		fprintf(stderr, "ERROR: can't load the database: %s\n", ward_strerror(e));
 		goto out;
@@ -954,7 +959,10 @@ int cmd_scan(int argc, char **argv)
 	if (!a.o.no_summary && !a.o.quiet && !a.o.json)
 		print_summary(&a, start_time, time(NULL), cli_now_ms() - a.start_ms);
 	/* clamscan: 1 when anything was found, even if there were errors too. */
-	rc = a.st.infected ? 1 : a.st.errors || a.st.arg_errors ? 2 : 0;
+	/* Database lines or files that were refused are errors too: the scan
+	 * ran without them. */
+	bool db_errors = ward_db_count(db, WARD_COUNT_BAD_LINES) || ward_db_count(db, WARD_COUNT_BAD_FILES);
+	rc = a.st.infected ? 1 : a.st.errors || a.st.arg_errors || db_errors ? 2 : 0;
 out:
 	if (nstarted) {
 		queue_close(&a.q);

@@ -248,6 +248,11 @@ void cli_diag_stderr(void *ctx, ward_err code, const char *file, unsigned long l
 		count->io++;
 	if (count && code == WARD_ECORRUPT)
 		count->corrupt++;
+	if (count && code == WARD_EUNSUPPORTED) {
+		count->unsupported++;
+		if (count->quiet_unsupported)
+			return;
+	}
 	strbuf b = {0};
 	sb_adds(&b, "LibWard: ");
 	if (file) {

@@ -55,6 +55,10 @@
 #define WARD_MAX_NAME 256u
 
 /* ---- matching ---- */
+/* Text and HTML larger than this get no normalised layer: ClamAV's
+ * MaxScriptNormalize default (20 MiB), mirrored so target 3/7 verdicts agree;
+ * it also bounds the normalisation buffer (2 x + 16). */
+#define WARD_MAX_SCRIPT_NORMALIZE (20ull << 20)
 /* Objects shorter than this are not scanned at all: ClamAV 1.4 reports files
  * and members of at most 5 bytes clean without hashing or matching them
  * (checked with clamscan: a 5-byte file equal to an .ndb pattern or to an .hdb

@@ -57,8 +57,10 @@ typedef enum ward_err {
 /* Static string; never NULL, also for unknown codes. */
 const char *ward_strerror(ward_err err);
 
-/* Diagnostics while loading or scanning. file may be NULL; line is 0 when it
- * does not apply. The strings are valid only during the call. */
+/* Diagnostics while loading or scanning. msg is the reason only; the file
+ * (may be NULL) and line (0 when it does not apply) come separately. code
+ * WARD_EUNSUPPORTED marks a signature that loaded but uses a feature Ward
+ * lacks (not an error). The strings are valid only during the call. */
 typedef void (*ward_diag_fn)(void *ctx, ward_err code, const char *file,
 			     unsigned long line, const char *msg);
 
@@ -94,7 +96,9 @@ typedef struct ward_load_opts {
 /* Load every path (a database file or a directory of them) and compile the
  * result. Bad lines are reported through opts->diag and skipped; the rest loads.
  * Returns WARD_OK with *out set when the database compiled, even if some lines
- * were bad (see ward_db_count(db, WARD_COUNT_BAD_LINES)). On failure *out is NULL.
+ * or files were bad (see ward_db_count(db, WARD_COUNT_BAD_LINES) and
+ * WARD_COUNT_BAD_FILES: a caller should report those in its exit status). On
+ * failure *out is NULL.
  * The caller owns *out: ward_db_free(). */
 ward_err ward_db_load(const char *const *paths, size_t npaths,
 		      const ward_load_opts *opts, ward_db **out) WARD_WUR WARD_NONNULL(4);
@@ -115,6 +119,7 @@ typedef enum ward_count {
 	WARD_COUNT_BAD_LINES,    /* rejected with a diagnostic */
 	WARD_COUNT_ANCHORS,      /* distinct anchors given to Vectorscan */
 	WARD_COUNT_UNANCHORED,   /* signatures verified without an anchor (slow path) */
+	WARD_COUNT_BAD_FILES,    /* database files refused whole (unreadable, corrupt, bad signature) */
 	WARD_COUNT__MAX
 } ward_count;
 

@@ -468,6 +468,7 @@ ward_err db_compile(struct ward_db *db)
 		return e;
 	for (unsigned i = 0; i < WARD_COUNT__MAX; i++)
 		if (i != WARD_COUNT_ANCHORS && i != WARD_COUNT_UNANCHORED)
+			/* BAD_FILES is counted in set.counts by ward_db_load */
 			db->counts[i] = db->set.counts[i];
 	return WARD_OK;
 }
@@ -487,9 +488,12 @@ ward_err ward_db_load(const char *const *paths, size_t npaths, const ward_load_o
 	sigset_init(&db->set, opts);
 	for (size_t i = 0; i < npaths; i++) {
 		err = db_load_path(&db->set, paths[i]);
-		/* A bad file is reported and skipped; resource failures stop. */
+		/* A bad file is reported (by the loader) and skipped; resource
+		 * failures stop. */
 		if (err == WARD_ENOMEM || err == WARD_ELIMIT || err == WARD_EINTERNAL)
 			goto out;
+		if (err != WARD_OK)
+			db->set.counts[WARD_COUNT_BAD_FILES]++;
 	}
 	sigset_apply_ignores(&db->set);
 	err = db_compile(db);

@@ -53,14 +53,13 @@ static void cvd_diag(struct sigset *set, ward_err code, const char *path, const 
 {
 	if (!set->diag)
 		return;
-	char reason[512], msg[1024];
+	char reason[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
-	/* "FILE: reason", like sigset_bad_line's "FILE:LINE: reason". */
-	snprintf(msg, sizeof msg, "%s: %s", path, reason);
-	set->diag(set->diag_ctx, code, path, 0, msg);
+	/* The file goes in its own argument; the message is the reason only. */
+	set->diag(set->diag_ctx, code, path, 0, reason);
 }
 
 static void set_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -633,8 +633,7 @@ static ward_err finish(struct ldb_line *x, const char *name, size_t namelen)
 	for (size_t i = 0; i < x->npending; i++) {
 		if (set->diag) {
 			char msg[512];
-			snprintf(msg, sizeof msg, "%s:%lu: unsupported: %s%s%s",
-				 l->file ? l->file : "(buffer)", l->line, x->pending[i],
+			snprintf(msg, sizeof msg, "unsupported: %s%s%s", x->pending[i],
 				 x->pending_detail[i][0] ? ": " : "", x->pending_detail[i]);
 			set->diag(set->diag_ctx, WARD_EUNSUPPORTED, l->file, l->line, msg);
 		}

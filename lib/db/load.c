@@ -84,15 +84,14 @@ static void file_diag(struct sigset *set, ward_err code, const char *file, const
 	__attribute__((format(printf, 4, 5)));
 static void file_diag(struct sigset *set, ward_err code, const char *file, const char *fmt, ...)
 {
-	char reason[512], msg[1024];
+	char reason[512];
 	va_list ap;
 	if (!set->diag)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
-	snprintf(msg, sizeof msg, "%s: %s", file ? file : "(buffer)", reason);
-	set->diag(set->diag_ctx, code, file, 0, msg);
+	set->diag(set->diag_ctx, code, file, 0, reason);
 }
 
 /* The format for a file name, by its extension (case-insensitive, as

@@ -69,7 +69,6 @@ void sigset_bad_line(struct sigset *set, const char *file, unsigned long line, w
 		     const char *fmt, ...)
 {
 	char reason[512];
-	char msg[1024];
 	va_list ap;
 
 	set->counts[WARD_COUNT_BAD_LINES]++;
@@ -78,9 +77,7 @@ void sigset_bad_line(struct sigset *set, const char *file, unsigned long line, w
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
-	/* Truncation is fine: the message is for a person. */
-	snprintf(msg, sizeof msg, "%s:%lu: %s", file ? file : "(buffer)", line, reason);
-	set->diag(set->diag_ctx, code ? code : WARD_ECORRUPT, file, line, msg);
+	set->diag(set->diag_ctx, code ? code : WARD_ECORRUPT, file, line, reason);
 }
 
 ward_err sigset_unsupported(struct sigset *set, const char *feature)

@@ -30,10 +30,7 @@
 #include "compile/db.h"
 #include "formats/formats.h"
 #include "scan/match.h"
-#if __has_include("scan/textnorm.h")
 #include "scan/textnorm.h"
-#define HAVE_TEXTNORM 1
-#endif
 
 /* Deepest container stack the scanner allocates for, whatever MaxRecursion
  * says: each level holds a member buffer, so this bounds memory too. */
@@ -768,21 +765,20 @@ static void text_layer(struct ward_scanner *s, struct object *o)
 	uint32_t mask = o->type == FT_HTML ? 1u << TARGET_HTML : o->type == FT_TEXT_ASCII ? 1u << TARGET_ASCII : 0;
 	if (!mask || s->stop)
 		return;
-	uint8_t *norm = w_malloc(o->len ? o->len : 1);
+	if (o->len > WARD_MAX_SCRIPT_NORMALIZE)
+		return; /* MaxScriptNormalize: clamscan does not normalise larger text either */
+	/* HTML normalisation can grow the text (textnorm.h: at most 2 len + 16). */
+	size_t cap;
+	if (ck_mul(o->len, 2, &cap) || ck_add(cap, 16, &cap))
+		return;
+	uint8_t *norm = w_malloc(cap);
 	size_t nlen = 0;
 	if (!norm) {
 		note_error(s, "%s: out of memory for text normalisation", obj_label(s));
 		return;
 	}
-#ifdef HAVE_TEXTNORM
-	ward_err e = o->type == FT_HTML ? textnorm_html(o->data, o->len, norm, o->len, &nlen)
-					: textnorm_ascii(o->data, o->len, norm, o->len, &nlen);
-#else
-	for (size_t i = 0; i < o->len; i++)
-		norm[i] = (uint8_t)((o->data[i] >= 'A' && o->data[i] <= 'Z') ? o->data[i] + 32 : o->data[i]);
-	nlen = o->len;
-	ward_err e = WARD_OK;
-#endif
+	ward_err e = o->type == FT_HTML ? textnorm_html(o->data, o->len, norm, cap, &nlen)
+					: textnorm_ascii(o->data, o->len, norm, cap, &nlen);
 	if (e == WARD_OK)
 		scan_layer(s, o, norm, nlen, mask | (1u << TARGET_ANY));
 	w_free(norm);
@@ -819,11 +815,16 @@ static void scan_object(struct ward_scanner *s, const uint8_t *data, size_t len,
 	else if (o->type == FT_ELF && elf_parse(data, len, &s->exe) != WARD_OK)
 		memset(&s->exe, 0, sizeof s->exe);
 
-	check_file_hashes(s, o);
+	/* Order as clamscan reports in first-match mode: body and logical
+	 * signatures of the raw layer, then hashes, then the normalised layer. */
+	/* clamscan matches an HTML file only in its normalised form (target 0
+	 * and 3 there); every other type gets the raw layer. */
+	if (o->type != FT_HTML)
+		scan_layer(s, o, data, len, raw_targets(o->type));
+	if (!s->stop)
+		check_file_hashes(s, o);
 	if (!s->stop && s->exe.kind == EXE_PE)
 		check_pe_hashes(s, o);
-	if (!s->stop)
-		scan_layer(s, o, data, len, raw_targets(o->type));
 	if (!s->stop && !out_of_time(s))
 		text_layer(s, o);
 	if (!s->stop && !out_of_time(s) && ftype_is_container(o->type))
@@ -953,6 +954,12 @@ ward_err ward_scanner_scan_mem(ward_scanner *s, const void *buf, size_t len, con
 	if (len > s->lim.max_filesize) {
 		/* ClamAV skips a file over MaxFileSize entirely. */
 		note_limit(s, LIM_FILESIZE);
+		return finish_scan(s, report);
+	}
+	if (len > s->lim.max_scansize) {
+		/* ... and one over MaxScanSize too (clamscan --max-scansize=1K on a
+		 * 3 KB file reports Heuristics.Limits.Exceeded.MaxScanSize). */
+		note_limit(s, LIM_SCANSIZE);
 		return finish_scan(s, report);
 	}
 	scan_object(s, buf ? buf : (const void *)"", len, NULL);

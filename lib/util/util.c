@@ -8,22 +8,23 @@
 
 /* ---- allocation shim ---- */
 
-/* The countdown is process-wide and not atomic: fault injection is a
- * single-threaded test facility. */
+/* Process-wide, atomic because scanners run in many threads; fault injection
+ * itself is meant for single-threaded tests. */
 static long fail_countdown = -1;
 static unsigned long alloc_calls;
 
-void ward_alloc_fail_after(long n) { fail_countdown = n; }
-unsigned long ward_alloc_count(void) { return alloc_calls; }
+void ward_alloc_fail_after(long n) { __atomic_store_n(&fail_countdown, n, __ATOMIC_SEQ_CST); }
+unsigned long ward_alloc_count(void) { return __atomic_load_n(&alloc_calls, __ATOMIC_RELAXED); }
 
 static bool inject_failure(void)
 {
-	alloc_calls++;
-	if (fail_countdown < 0)
+	__atomic_fetch_add(&alloc_calls, 1, __ATOMIC_RELAXED);
+	long c = __atomic_load_n(&fail_countdown, __ATOMIC_RELAXED);
+	if (c < 0)
 		return false;
-	if (fail_countdown == 0)
+	if (c == 0)
 		return true; /* keep failing until reset: callers must not retry past it */
-	fail_countdown--;
+	__atomic_fetch_sub(&fail_countdown, 1, __ATOMIC_RELAXED);
 	return false;
 }
 

@@ -177,11 +177,14 @@ static void diag_cb(void *ctx, ward_err code, const char *file, unsigned long li
 	struct diags *d = ctx;
 	d->n++;
 	d->last_code = code;
-	snprintf(d->last, sizeof d->last, "%s", msg);
+	if (file && line)
+		snprintf(d->last, sizeof d->last, "%s:%lu: %s", file, line, msg);
+	else if (file)
+		snprintf(d->last, sizeof d->last, "%s: %s", file, msg);
+	else
+		snprintf(d->last, sizeof d->last, "%s", msg);
 	size_t l = strlen(d->all);
 	snprintf(d->all + l, sizeof d->all - l, "%s\n", d->last);
-	(void)line;
-	(void)file;
 }
 
 struct loaded {

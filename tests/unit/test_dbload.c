@@ -32,13 +32,16 @@ static void on_diag(void *ctx, ward_err code, const char *file, unsigned long li
 		    const char *msg)
 {
 	struct diags *d = ctx;
-	(void)file;
-	(void)line;
 	d->n++;
 	if (code == WARD_EUNSUPPORTED)
 		d->unsupported++;
 	d->last_code = code;
-	snprintf(d->last, sizeof d->last, "%s", msg);
+	if (file && line)
+		snprintf(d->last, sizeof d->last, "%s:%lu: %s", file, line, msg);
+	else if (file)
+		snprintf(d->last, sizeof d->last, "%s: %s", file, msg);
+	else
+		snprintf(d->last, sizeof d->last, "%s", msg);
 }
 
 static void init(struct sigset *set, struct diags *d)
