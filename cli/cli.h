@@ -12,7 +12,7 @@
 #include "ward/ward.h"
 
 /* ---- cli limits ----
- * The program's own ceilings. They live here, not in lib/limits.h, because
+ * The program's own ceilings. They live here, not in lib/ward_limits.h, because
  * they bound the program (threads, queue, directory walk), not the library. */
 /* Worker threads: each holds a scanner (scratch, per-file state); more than
  * this buys nothing on any machine we target and only multiplies memory. */

@@ -65,7 +65,7 @@ typedef void (*ward_diag_fn)(void *ctx, ward_err code, const char *file,
 			     unsigned long line, const char *msg);
 
 /* Limits, with ClamAV's names. ward_limits_default() fills ClamAV's defaults;
- * the reasons are in lib/limits.h. Zero means "no limit" only where noted. */
+ * the reasons are in lib/ward_limits.h. Zero means "no limit" only where noted. */
 typedef struct ward_limits {
 	uint64_t max_scantime_ms;  /* MaxScanTime: wall time for one top-level file */
 	uint64_t max_scansize;     /* MaxScanSize: bytes scanned for one top-level file */

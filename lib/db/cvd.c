@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "ward_limits.h"
 #include "util/cursor.h"
 #include "util/util.h"
 

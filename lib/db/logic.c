@@ -169,7 +169,7 @@ static ward_err parse_primary(struct lparse *p, size_t from, size_t to, unsigned
 		if (!lnum(p, from, end, UINT32_MAX, &id) || id >= p->nsubs)
 			return lfail(p, WARD_ECORRUPT, from, "subsignature index %.*s out of range (%u subsignatures)",
 				     (int)(end - from > 12 ? 12 : end - from), p->s + from, p->nsubs);
-		uint32_t mod = NO_NODE, leaf;
+		uint32_t mod = NO_NODE, leaf = 0;
 		if (end < to) {
 			if (!is_mod(p->s[end]))
 				return lfail(p, WARD_ECORRUPT, end, "unexpected '%c' after a subsignature index",
@@ -219,7 +219,7 @@ static ward_err parse_primary(struct lparse *p, size_t from, size_t to, unsigned
 	if (!has_op)
 		return lfail(p, WARD_ECORRUPT, close,
 			     "modifier on a parenthesised single operand (ClamAV rejects it)");
-	uint32_t mod;
+	uint32_t mod = 0;
 	if ((e = new_node(p, LN_EQ, close, &mod)) != WARD_OK)
 		return e;
 	uint32_t child;

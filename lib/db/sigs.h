@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "ward_limits.h"
 #include "util/util.h"
 
 /* ---- target types (FileTypes.md "Target Types") ---- */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "ward_limits.h"
 #include "util/util.h"
 
 /* ---- file types (what ClamAV calls CL_TYPE_*) ---- */

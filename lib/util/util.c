@@ -79,7 +79,7 @@ char *w_strndup(const char *s, size_t n)
 	return d;
 }
 
-char *w_strdup(const char *s) { return w_strndup(s, SIZE_MAX - 1); }
+char *w_strdup(const char *s) { return w_strndup(s, strlen(s)); }
 
 void w_free(void *p) { free(p); }
 

@@ -1,5 +1,7 @@
 /*
- * Every ceiling in libward, its value, and why. Scan-time limits that users may
+ * Every ceiling in libward, its value, and why. (Not called limits.h: a
+ * project header of that name on the include path shadows the C library's
+ * <limits.h>, e.g. through GCC's syslimits.h #include_next.) Scan-time limits that users may
  * change are in ward_limits (include/ward/ward.h) with ClamAV's names; their
  * defaults are here. Everything else is fixed: it bounds work or memory that
  * hostile input (a file or a signature database) could otherwise drive.
