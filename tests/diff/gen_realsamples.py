@@ -518,7 +518,7 @@ def main():
     stats = {}
     gen_ndb(g, os.path.join(sigdir, "rfxn.ndb"), "rfxn", 10, manifest, stats)
     gen_ndb(g, os.path.join(sigdir, "daily.ndb"), "daily", 2, manifest, stats)
-    gen_ldb(g, os.path.join(sigdir, "main.ldb"), "mainldb", 50, manifest, stats)
+    gen_ldb(g, os.path.join(sigdir, "main.ldb"), "mainldb", 60, manifest, stats)
     for sub in ("db", "corpus"):
         try:
             os.rmdir(os.path.join(out, sub))

@@ -13,6 +13,7 @@ import os
 import sys
 
 MAX_SIZE = 4 << 20
+MAX_PE_SIZE = 2 << 20  # large DLLs cost the most scan time on both sides
 
 
 def regular(paths, magic=None, max_size=MAX_SIZE):
@@ -55,9 +56,9 @@ def main():
     groups = []
     elf = regular(glob.glob("/usr/bin/*") + glob.glob("/usr/lib/x86_64-linux-gnu/*"), b"\x7fELF")
     groups.append(("elf", spaced(elf, 300)))
-    w64 = regular(glob.glob("/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/*"), b"MZ")
-    w32 = regular(glob.glob("/usr/lib/x86_64-linux-gnu/wine/i386-windows/*"), b"MZ")
-    mingw = regular(glob.glob("/usr/lib/gcc/*-w64-mingw32/*/*.dll"), b"MZ")
+    w64 = regular(glob.glob("/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/*"), b"MZ", MAX_PE_SIZE)
+    w32 = regular(glob.glob("/usr/lib/x86_64-linux-gnu/wine/i386-windows/*"), b"MZ", MAX_PE_SIZE)
+    mingw = regular(glob.glob("/usr/lib/gcc/*-w64-mingw32/*/*.dll"), b"MZ", MAX_PE_SIZE)
     groups.append(("pe-wine64", spaced(w64, 120)))
     groups.append(("pe-wine32", spaced(w32, 120)))
     groups.append(("pe-mingw", spaced(mingw, 40)))
