@@ -15,6 +15,8 @@ ALLOW_LIST=$DIFF_DIR/known-divergences.txt
 COMPAT_DOC=$WARD_SRC/docs/compat.md
 WARD_THREADS=${WARD_THREADS:-2}
 mkdir -p "$DIFF_CACHE"
+# the generators import each other: keep __pycache__ out of the source tree
+export PYTHONDONTWRITEBYTECODE=1
 
 die() {
 	echo "FAIL: $*" >&2
