@@ -82,6 +82,9 @@ struct cli_diag_count {
 };
 void cli_diag_stderr(void *ctx, ward_err code, const char *file, unsigned long line,
 		     const char *msg);
+/* Where compiled databases are cached: $WARD_CACHE_DIR (empty: no cache),
+ * else $XDG_CACHE_HOME/ward, else ~/.cache/ward. NULL for no cache. */
+const char *cli_cache_dir(void);
 
 /* stat() every database path before loading: a mistyped -d must stop the
  * run, as in clamscan, not scan with fewer signatures. Prints

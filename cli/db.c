@@ -24,6 +24,7 @@ static const struct {
 	{WARD_COUNT_UNSUPPORTED, "Unsupported (loaded, never match)"},
 	{WARD_COUNT_BAD_LINES, "Bad lines"},
 	{WARD_COUNT_BAD_FILES, "Database files refused"},
+	{WARD_COUNT_CACHED, "Compiled database from cache"},
 	{WARD_COUNT_ANCHORS, "Distinct anchors"},
 	{WARD_COUNT_UNANCHORED, "Unanchored signatures"},
 };
@@ -74,7 +75,7 @@ static int db_info(int argc, char **argv)
 	if (!cli_check_db_paths((const char *const *)argv, (size_t)argc))
 		return 2;
 	struct cli_diag_count count = {0};
-	ward_load_opts opts = {.diag = cli_diag_stderr, .diag_ctx = &count};
+	ward_load_opts opts = {.diag = cli_diag_stderr, .diag_ctx = &count, .cache_dir = cli_cache_dir()};
 	ward_db *db = NULL;
 	ward_err e = ward_db_load((const char *const *)argv, (size_t)argc, &opts, &db);
 	if (e != WARD_OK) {

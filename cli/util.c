@@ -296,3 +296,31 @@ uint64_t cli_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
+
+const char *cli_cache_dir(void)
+{
+	/* WARD_CACHE_DIR picks the directory; set but empty, it turns the cache
+	 * off. Otherwise the XDG cache directory, as other tools use. */
+	static char path[4096];
+	const char *v = getenv("WARD_CACHE_DIR");
+	if (v)
+		return v[0] ? v : NULL;
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	int n;
+	if (xdg && xdg[0] == '/')
+		n = snprintf(path, sizeof path, "%s/ward", xdg);
+	else if (home && home[0] == '/')
+		n = snprintf(path, sizeof path, "%s/.cache/ward", home);
+	else
+		return NULL;
+	if (n <= 0 || (size_t)n >= sizeof path)
+		return NULL;
+	/* ~/.cache itself may not exist yet on a fresh account. */
+	if (!xdg) {
+		char parent[4096];
+		snprintf(parent, sizeof parent, "%s/.cache", home);
+		(void)mkdir(parent, 0700);
+	}
+	return path;
+}

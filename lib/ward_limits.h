@@ -56,6 +56,11 @@
 /* Signature name length; ClamAV's own limit is 128 characters plus suffix. */
 #define WARD_MAX_NAME 256u
 
+/* ---- compiled-database cache ---- */
+/* Largest cache file read back. The official sets compile to tens of MiB;
+ * anything near this is not ours. */
+#define WARD_MAX_CACHE_FILE (1ull << 30)
+
 /* ---- matching ---- */
 /* Text and HTML larger than this get no normalised layer: ClamAV's
  * MaxScriptNormalize default (20 MiB), mirrored so target 3/7 verdicts agree;
@@ -134,5 +139,66 @@
 #define WARD_MAX_UNSUPPORTED_FEATURES 256u
 /* Bytes read from one directory entry name when listing a database directory. */
 #define WARD_MAX_DB_PATH 4096u
+
+/* ---- update repository and client (lib/update/) ---- */
+/* Largest JSON metadata document parsed. targets.json lists every released
+ * pattern package (a few hundred bytes each); 4 MiB is thousands of releases
+ * and still far below what could hurt a client. */
+#define WARD_MAX_JSON_DOC (4u << 20)
+/* JSON nesting depth: TUF metadata nests 5 levels; the parser and the
+ * canonicaliser recurse once per level. */
+#define WARD_MAX_JSON_DEPTH 16u
+/* JSON values (of every kind) in one document: bounds the node array and the
+ * per-object linear searches whatever the document's shape. */
+#define WARD_MAX_JSON_NODES (1u << 18)
+/* timestamp.json has no length listed anywhere (it is the entry point), so
+ * its download stops here: a real one is well under 1 KiB (TUF's "X bytes"). */
+#define WARD_MAX_TIMESTAMP_META (16u << 10)
+/* N.root.json is also fetched without a known length (TUF's root step). */
+#define WARD_MAX_ROOT_META (512u << 10)
+/* Root versions walked in one update: each costs a download and threshold
+ * checks; a hostile mirror cannot keep a client busy with an endless chain. */
+#define WARD_MAX_ROOT_ROTATIONS 1024u
+/* Keys in one root, key ids per role, and signatures examined per document:
+ * k-of-n thresholds of real repositories use a handful. */
+#define WARD_MAX_TUF_KEYS 64u
+#define WARD_MAX_TUF_SIGNATURES 64u
+/* Targets listed in one targets.json. */
+#define WARD_MAX_TUF_TARGETS 65536u
+/* Target name length: it becomes a file name on the client. */
+#define WARD_MAX_TARGET_NAME 128u
+/* Largest pattern package downloaded: the listed length is the real cap;
+ * this bounds what a (compromised) targets role can ask a client to fetch. */
+#define WARD_MAX_TARGET_SIZE (2ull << 30)
+/* Mirrors tried for each file. */
+#define WARD_MAX_MIRRORS 16u
+
+/* ---- pattern packages (lib/pkg) ---- */
+/* Largest package file, which is also the signed message: the official
+ * ClamAV sets unpack to a few hundred MiB; 1 GiB leaves room and stays under
+ * WARD_MAX_TARGET_SIZE, so a verifier never hashes without bound. */
+#define WARD_PKG_MAX_SIZE (1ull << 30)
+/* Manifest text: 4096 file lines of ~200 bytes plus changelog fit in 1 MiB. */
+#define WARD_PKG_MAX_MANIFEST (1u << 20)
+/* One manifest line; longer is corruption, never truncated. */
+#define WARD_PKG_MAX_MANIFEST_LINE 4096u
+/* Members in one package: as many as database files in one directory. */
+#define WARD_PKG_MAX_MEMBERS WARD_MAX_DB_FILES
+/* Member name: it becomes a file name on extraction. */
+#define WARD_PKG_MAX_MEMBER_NAME 128u
+/* Platforms in one manifest (each is matched per client check). */
+#define WARD_PKG_MAX_PLATFORMS 64u
+/* Changelog lines kept. */
+#define WARD_PKG_MAX_CHANGELOG 4096u
+/* Key files are two short lines. */
+#define WARD_PKG_MAX_KEY_FILE 4096u
+/* Lines per file the delta builder diffs (more: the file is sent whole). */
+#define WARD_PKG_MAX_DIFF_LINES (1u << 24)
+/* Edit distance (Myers' D) the delta builder explores per file: it keeps
+ * (D+1)^2 32-bit positions (2048 -> 16 MiB). Consecutive releases change a
+ * few hundred lines per file; beyond this the file is sent whole. */
+#define WARD_PKG_MAX_DIFF_EDITS 2048u
+/* Commands in one edit script read by the delta applier. */
+#define WARD_PKG_MAX_DELTA_OPS (1u << 20)
 
 #endif /* WARD_LIMITS_H */

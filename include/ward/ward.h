@@ -87,6 +87,12 @@ typedef struct ward_load_opts {
 	ward_diag_fn diag; /* may be NULL: diagnostics are dropped, errors still counted */
 	void *diag_ctx;
 	unsigned flags; /* WARD_LOAD_* */
+	/* Directory for the compiled-database cache, or NULL for none. Created
+	 * (mode 0700) when missing; used only when it and its files belong to
+	 * the caller's user and nobody else can write them. The key covers the
+	 * signatures, Ward's and Vectorscan's versions and the CPU, so a stale
+	 * entry is never used. Copied during the call. */
+	const char *cache_dir;
 } ward_load_opts;
 
 /* Refuse .cvd/.cld files whose digital signature does not verify (default: refuse;
@@ -120,6 +126,7 @@ typedef enum ward_count {
 	WARD_COUNT_ANCHORS,      /* distinct anchors given to Vectorscan */
 	WARD_COUNT_UNANCHORED,   /* signatures verified without an anchor (slow path) */
 	WARD_COUNT_BAD_FILES,    /* database files refused whole (unreadable, corrupt, bad signature) */
+	WARD_COUNT_CACHED,       /* 1 when the compiled database came from the cache */
 	WARD_COUNT__MAX
 } ward_count;
 

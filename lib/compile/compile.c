@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compile/cache.h"
 #include "compile/db.h"
 #include "formats/formats.h"
 
@@ -122,16 +123,20 @@ static void plan_segment(const struct pattern *p, const struct psegment *seg, st
 		while (run < seg->body.count && is_exact(&nodes[run]))
 			run++;
 		uint32_t rlen = run - i;
-		/* Slide a window of up to WARD_MAX_ANCHOR over the run. Vectorscan's
-		 * literal API (5.4.9) rejects literals starting with 0x00, so windows
-		 * never start there. */
+		/* Slide a window of up to WARD_MAX_ANCHOR over the run, keeping its
+		 * score as a running sum (one pass over the run). */
+		uint32_t wl0 = rlen < WARD_MAX_ANCHOR ? rlen : WARD_MAX_ANCHOR;
+		unsigned score = 0;
+		for (uint32_t k = 0; k < wl0; k++)
+			score += byte_weight(nodes[i + k].val);
 		for (uint32_t w = 0; w + WARD_MIN_ANCHOR <= rlen; w++) {
-			if (nodes[i + w].val == 0x00)
-				continue;
 			uint32_t wl = rlen - w < WARD_MAX_ANCHOR ? rlen - w : WARD_MAX_ANCHOR;
-			unsigned score = 0;
-			for (uint32_t k = 0; k < wl; k++)
-				score += byte_weight(nodes[i + w + k].val);
+			if (w > 0) {
+				/* drop the byte that left; add the one that entered, if any */
+				score -= byte_weight(nodes[i + w - 1].val);
+				if (w + wl0 - 1 < rlen && wl == wl0)
+					score += byte_weight(nodes[i + w + wl0 - 1].val);
+			}
 			if (score > best && pmax + w <= UINT32_MAX) {
 				best = score;
 				lp->valid = true;
@@ -139,8 +144,6 @@ static void plan_segment(const struct pattern *p, const struct psegment *seg, st
 				lp->len = wl;
 				lp->pre_min = (uint32_t)(pmin + w);
 				lp->pre_max = (uint32_t)(pmax + w);
-				for (uint32_t k = 0; k < wl; k++)
-					lp->bytes[k] = nodes[i + w + k].val;
 			}
 			if (wl < WARD_MAX_ANCHOR)
 				break; /* shorter windows further right only lose bytes */
@@ -150,12 +153,51 @@ static void plan_segment(const struct pattern *p, const struct psegment *seg, st
 		i = run;
 	}
 	if (lp->valid) {
+		/* Vectorscan's literal API (5.4.9) rejects literals that start with
+		 * 0x00: drop leading zero bytes from the window; a literal that is
+		 * then too short still serves the verifier's memmem searches. */
+		uint32_t z = 0;
+		while (z < lp->len && nodes[lp->node + z].val == 0x00)
+			z++;
+		if (z < lp->len && lp->len - z >= WARD_MIN_ANCHOR) {
+			lp->node += z;
+			lp->len -= z;
+			lp->pre_min += z;
+			lp->pre_max += z;
+			lp->anchorable = true;
+		}
+		for (uint32_t k = 0; k < lp->len; k++)
+			lp->bytes[k] = nodes[lp->node + k].val;
 		uint64_t smin, smax;
 		struct pseq suf = {seg->body.first + lp->node + lp->len,
 				   seg->body.count - lp->node - lp->len};
 		seq_len(p, suf, 0, &smin, &smax);
 		lp->suf_min = (uint32_t)smin;
 		lp->suf_max = (uint32_t)smax;
+	}
+}
+
+/* The first byte test at a fixed distance from the segment start. */
+static void plan_first_byte(const struct pattern *p, const struct psegment *seg, struct litplan *lp)
+{
+	const struct pnode *nodes = &p->nodes[seg->body.first];
+	uint64_t off = 0;
+	for (uint32_t i = 0; i < seg->body.count; i++) {
+		const struct pnode *n = &nodes[i];
+		if (n->kind == PN_BYTE && n->mask != 0) {
+			lp->first_valid = off <= UINT32_MAX;
+			lp->first_off = (uint32_t)off;
+			lp->first_val = (uint8_t)n->val;
+			lp->first_mask = (uint8_t)n->mask;
+			lp->first_nocase = (n->flags & PN_F_NOCASE) != 0;
+			return;
+		}
+		if (n->kind == PN_BYTE)
+			off += 1; /* "??" stored as a masked-out byte */
+		else if (n->kind == PN_GAP && n->a == n->b)
+			off += n->a;
+		else
+			return; /* variable length before any byte test */
 	}
 }
 
@@ -236,7 +278,8 @@ static ward_err build_anchors(struct ward_db *db)
 			if (b->pat.segs[s].maxlen > db->max_span)
 				db->max_span = b->pat.segs[s].maxlen;
 			plan_segment(&b->pat, &b->pat.segs[s], lp);
-			if (lp->valid && plan_score(lp) > best) {
+			plan_first_byte(&b->pat, &b->pat.segs[s], lp);
+			if (lp->valid && lp->anchorable && plan_score(lp) > best) {
 				best = plan_score(lp);
 				sp->anchor_seg = s;
 			}
@@ -285,7 +328,12 @@ static ward_err build_anchors(struct ward_db *db)
 	db->anchor_first[nanch] = (uint32_t)nkeys;
 	db->nanchors = (uint32_t)nanch;
 
-	if (nanch > 0) {
+	uint8_t key[32];
+	bool keyed = db->cache_dir && nanch > 0 &&
+		     cache_key(exprs, lens, flags, (unsigned)nanch, key) == WARD_OK;
+	if (keyed && cache_load(db->cache_dir, key, &db->hs)) {
+		db->cache_hit = true;
+	} else if (nanch > 0) {
 		hs_compile_error_t *cerr = NULL;
 		if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)nanch, HS_MODE_BLOCK, NULL,
 					 &db->hs, &cerr) != HS_SUCCESS) {
@@ -296,6 +344,8 @@ static ward_err build_anchors(struct ward_db *db)
 			err = WARD_EENGINE;
 			goto out;
 		}
+		if (keyed)
+			(void)cache_store(db->cache_dir, key, db->hs); /* best effort */
 	}
 	db->counts[WARD_COUNT_ANCHORS] = nanch;
 	db->counts[WARD_COUNT_UNANCHORED] = nunanch;
@@ -354,6 +404,8 @@ static ward_err build_hashes(struct ward_db *db)
 			if (t->n > 1)
 				qsort(t->v, t->n, sizeof *t->v, hash_cmp);
 		}
+	/* The tables hold the only copies the scanner reads. */
+	vec_free(&db->set.hashes);
 	return WARD_OK;
 }
 
@@ -463,11 +515,16 @@ static ward_err build_logical(struct ward_db *db)
 ward_err db_compile(struct ward_db *db)
 {
 	ward_err e;
+	/* Loading is over: give back the vectors' growth slack (up to half). */
+	vec_shrink(&db->set.body, sizeof(struct bodysig));
+	vec_shrink(&db->set.logical, sizeof(struct logicsig));
+	vec_shrink(&db->set.pcre, sizeof(struct pcresig));
 	if ((e = build_hashes(db)) || (e = build_anchors(db)) || (e = build_pcre(db)) ||
 	    (e = build_logical(db)))
 		return e;
+	db->counts[WARD_COUNT_CACHED] = db->cache_hit;
 	for (unsigned i = 0; i < WARD_COUNT__MAX; i++)
-		if (i != WARD_COUNT_ANCHORS && i != WARD_COUNT_UNANCHORED)
+		if (i != WARD_COUNT_ANCHORS && i != WARD_COUNT_UNANCHORED && i != WARD_COUNT_CACHED)
 			/* BAD_FILES is counted in set.counts by ward_db_load */
 			db->counts[i] = db->set.counts[i];
 	return WARD_OK;
@@ -486,6 +543,7 @@ ward_err ward_db_load(const char *const *paths, size_t npaths, const ward_load_o
 	if (!db)
 		return WARD_ENOMEM;
 	sigset_init(&db->set, opts);
+	db->cache_dir = opts && opts->cache_dir ? opts->cache_dir : NULL;
 	for (size_t i = 0; i < npaths; i++) {
 		err = db_load_path(&db->set, paths[i]);
 		/* A bad file is reported (by the loader) and skipped; resource
@@ -499,6 +557,7 @@ ward_err ward_db_load(const char *const *paths, size_t npaths, const ward_load_o
 	err = db_compile(db);
 	if (err)
 		goto out;
+	db->cache_dir = NULL; /* the caller's string: not kept past the call */
 	*out = db;
 	db = NULL;
 out:

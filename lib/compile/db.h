@@ -27,9 +27,15 @@ struct litplan {
 	uint32_t len;     /* literal bytes (nodes) */
 	uint32_t pre_min; /* bytes a match spends before the literal: at least */
 	uint32_t pre_max; /* ... and at most */
+	bool anchorable;  /* usable as a Vectorscan anchor (does not start with 0x00) */
 	uint32_t suf_min; /* bytes after the literal: at least */
 	uint32_t suf_max; /* ... and at most */
 	uint8_t bytes[WARD_MAX_ANCHOR];
+	/* Cheapest reject for trying the segment at a start s without a literal:
+	 * the first byte test at a fixed distance from the start. */
+	bool first_valid;
+	uint8_t first_val, first_mask, first_nocase;
+	uint32_t first_off;
 };
 
 /* Per body signature. */
@@ -81,6 +87,8 @@ struct ward_db {
 	uint8_t *ldb_counted;
 
 	uint64_t counts[WARD_COUNT__MAX];
+	const char *cache_dir; /* during ward_db_load only */
+	bool cache_hit;        /* the Vectorscan database came from the cache */
 };
 
 /* lib/compile/compile.c */

@@ -36,6 +36,7 @@ struct ldb_line {
 	struct sigset *set;
 	const struct dbline *l;
 	struct logicsig ls;
+	struct subsig subs[WARD_MAX_SUBSIGS]; /* ls.subs points here while parsing */
 	uint32_t lidx; /* the index the logical signature will get */
 	size_t body_mark, pcre_mark, bytecmp_mark;
 	char pending[LDB_MAX_PENDING][FEATURE_LEN];
@@ -625,9 +626,18 @@ static ward_err finish(struct ldb_line *x, const char *name, size_t namelen)
 	x->ls.base_name_len = (uint32_t)namelen;
 	for (size_t b = x->body_mark; b < set->body.len; b++)
 		VEC_AT(&set->body, struct bodysig, b).name = x->ls.name;
+	/* The stored signature owns an exact-size copy of its subsignatures. */
+	struct subsig *own = w_alloc_array(x->ls.nsubs ? x->ls.nsubs : 1, sizeof *own);
+	if (!own)
+		return WARD_ENOMEM;
+	memcpy(own, x->subs, x->ls.nsubs * sizeof *own);
+	x->ls.subs = own;
 	e = vec_push(&set->logical, &x->ls, sizeof x->ls, WARD_MAX_SIGNATURES);
-	if (e)
+	x->ls.subs = x->subs;
+	if (e) {
+		w_free(own);
 		return e;
+	}
 	x->ls.expr = NULL; /* owned by the set */
 	set->counts[WARD_COUNT_LOGICAL]++;
 	for (size_t i = 0; i < x->npending; i++) {
@@ -679,6 +689,7 @@ ward_err db_parse_ldb_line(struct sigset *set, const struct dbline *l)
 	x->set = set;
 	x->l = l;
 	x->ls.container = -1;
+	x->ls.subs = x->subs;
 	x->ls.nsubs = (uint32_t)(n - 3);
 	x->lidx = (uint32_t)set->logical.len;
 	x->body_mark = set->body.len;

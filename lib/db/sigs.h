@@ -54,14 +54,22 @@ enum pclass { PC_WORD_BOUNDARY = 'B', PC_LINE = 'L', PC_NONALNUM = 'W' };
 #define PN_F_NOCASE 0x1u /* PN_BYTE: compare ASCII letters case-insensitively */
 #define PN_F_NEGATE 0x2u /* PN_ALT: match any string of the alternatives' (fixed) length that is none of them */
 
+/* Packed into 8 bytes: the official sets hold 5.4 million nodes, so every
+ * byte here is 5 MiB of resident memory. a and b fit in 22 bits because gaps
+ * are capped by WARD_MAX_SEGMENT_SPAN and indexes by WARD_MAX_PATTERN_NODES
+ * (asserted below); the parser rejects anything larger before storing it. */
 struct pnode {
-	uint8_t kind;  /* enum pnode_kind */
-	uint8_t flags; /* PN_F_* */
-	uint8_t val;   /* PN_BYTE value (already masked); PN_CLASS class */
-	uint8_t mask;  /* PN_BYTE mask: 0xff exact, 0xf0 "a?", 0x0f "?a", 0x00 "??" */
-	uint32_t a;    /* PN_GAP min; PN_ALT first sequence index */
-	uint32_t b;    /* PN_GAP max; PN_ALT sequence count */
+	uint64_t kind : 2;  /* enum pnode_kind */
+	uint64_t flags : 2; /* PN_F_* */
+	uint64_t val : 8;   /* PN_BYTE value (already masked); PN_CLASS class */
+	uint64_t mask : 8;  /* PN_BYTE mask: 0xff exact, 0xf0 "a?", 0x0f "?a", 0x00 "??" */
+	uint64_t a : 22;    /* PN_GAP min; PN_ALT first sequence index */
+	uint64_t b : 22;    /* PN_GAP max; PN_ALT sequence count */
 };
+#define PN_FIELD_MAX ((1u << 22) - 1)
+_Static_assert(WARD_MAX_SEGMENT_SPAN <= PN_FIELD_MAX, "gap bounds must fit struct pnode");
+_Static_assert(WARD_MAX_PATTERN_NODES <= PN_FIELD_MAX, "indexes must fit struct pnode");
+_Static_assert(WARD_MAX_ALT_BRANCHES <= PN_FIELD_MAX, "branch counts must fit struct pnode");
 
 struct pseq {
 	uint32_t first; /* index into pattern.nodes */
@@ -175,7 +183,8 @@ struct logicsig {
 	struct range64 filesize, entrypoint, nsections;
 	int32_t container; /* a container kind (enum container_kind in scan), or -1 */
 	uint32_t nsubs;
-	struct subsig subs[WARD_MAX_SUBSIGS];
+	struct subsig *subs; /* owned, nsubs entries (exact size: 38,889 official
+			      * signatures with a 64-entry array each were 20 MiB) */
 	struct lnode *expr; /* owned; root is node 0 */
 	uint32_t nexpr;
 	bool unsupported;   /* uses something Ward cannot evaluate: never matches */

@@ -34,6 +34,8 @@ static void free_logicsig(struct logicsig *l)
 	w_free(l->expr);
 	l->expr = NULL;
 	l->nexpr = 0;
+	w_free(l->subs);
+	l->subs = NULL;
 }
 
 static void free_pcresig(struct pcresig *p)

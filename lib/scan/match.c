@@ -365,6 +365,54 @@ static const struct litplan *seglit(const struct sigctx *c, uint32_t j)
 	return &c->db->seglits[c->sp->seg_base + j];
 }
 
+/* Fast path: compare fixed-length nodes (bytes, "??", {n}) directly, forward
+ * from pos over nodes[0..count) or backward from pos over them in reverse.
+ * Returns -1 on a mismatch, 0 when every node was fixed and matched (*edge is
+ * then the end, or the start going backward), 1 when it stopped at the first
+ * variable node (everything before it matched). Most official patterns are
+ * runs of exact bytes, so most candidates are decided here without bitsets. */
+static int fixed_fwd(const struct sigctx *c, const struct pnode *nodes, uint32_t count, size_t pos,
+		     size_t *edge)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		const struct pnode *n = &nodes[i];
+		if (n->kind == PN_BYTE) {
+			if (pos >= c->len || !byte_ok(n, c->data[pos]))
+				return -1;
+			pos++;
+		} else if (n->kind == PN_GAP && n->a == n->b) {
+			if (n->a > c->len - pos)
+				return -1;
+			pos += n->a;
+		} else {
+			return 1;
+		}
+	}
+	*edge = pos;
+	return 0;
+}
+
+static int fixed_back(const struct sigctx *c, const struct pnode *nodes, uint32_t count, size_t pos,
+		      size_t *edge)
+{
+	for (uint32_t i = count; i-- > 0;) {
+		const struct pnode *n = &nodes[i];
+		if (n->kind == PN_BYTE) {
+			if (pos == 0 || !byte_ok(n, c->data[pos - 1]))
+				return -1;
+			pos--;
+		} else if (n->kind == PN_GAP && n->a == n->b) {
+			if (n->a > pos)
+				return -1;
+			pos -= n->a;
+		} else {
+			return 1;
+		}
+	}
+	*edge = pos;
+	return 0;
+}
+
 /* Occurrence of segment j whose literal sits at a: the largest start in
  * [slo, shi] and the smallest end. */
 static bool seg_at_lit(const struct sigctx *c, uint32_t j, size_t a, size_t slo, size_t shi,
@@ -389,12 +437,31 @@ static bool seg_at_lit(const struct sigctx *c, uint32_t j, size_t a, size_t slo,
 	}
 	uint64_t *ends;
 	struct pseq suf = {seg->body.first + lp->node + lp->len, seg->body.count - lp->node - lp->len};
-	if (!part_at(&r, c->m, &c->b->pat, suf, c->data, c->len, a + lp->len, lp->suf_max, &ends))
+	const struct pnode *sn = &c->b->pat.nodes[suf.first];
+	size_t e, fs = 0;
+	int fx = fixed_fwd(c, sn, suf.count, a + lp->len, &e);
+	if (fx < 0)
+		return false;
+	/* The part before the literal, checked backward the same way. */
+	int bx = fixed_back(c, &c->b->pat.nodes[seg->body.first], lp->node, a, &fs);
+	if (bx < 0)
+		return false;
+	if (fx == 1) {
+		if (!part_at(&r, c->m, &c->b->pat, suf, c->data, c->len, a + lp->len, lp->suf_max, &ends))
+			goto out;
+		if (!bs_first(ends, r.nw, &e))
+			goto out;
+		e += a + lp->len;
+	}
+	if (bx == 0) {
+		/* Fixed prefix: exactly one start. */
+		if (fs < slo || fs > shi)
+			goto out;
+		*s_out = fs;
+		*e_out = e;
+		ok = true;
 		goto out;
-	size_t e;
-	if (!bs_first(ends, r.nw, &e))
-		goto out;
-	e += a + lp->len;
+	}
 	/* Starts: a - pre_max .. a - pre_min, clipped to the window. */
 	size_t hi = a - lp->pre_min;
 	size_t lo = a >= lp->pre_max ? a - lp->pre_max : 0;
@@ -436,12 +503,22 @@ out:
 static bool seg_at_start(const struct sigctx *c, uint32_t j, size_t s, size_t *e_out)
 {
 	const struct psegment *seg = &c->b->pat.segs[j];
+	const struct litplan *lp = seglit(c, j);
 	struct run r;
 	size_t mark = c->m->top;
 	uint64_t *ends;
 	bool ok = false;
 	if (seg->minlen > c->len - s)
 		return false;
+	if (lp->first_valid) {
+		/* One byte test rejects almost every start before the full run. */
+		if (lp->first_off >= c->len - s)
+			return false;
+		uint8_t d = c->data[s + lp->first_off];
+		if (lp->first_nocase ? !lit_eq(d, lp->first_val, true)
+				     : (uint8_t)(d & lp->first_mask) != lp->first_val)
+			return false;
+	}
 	if (part_at(&r, c->m, &c->b->pat, seg->body, c->data, c->len, s, seg->maxlen, &ends)) {
 		size_t e;
 		if (bs_first(ends, r.nw, &e)) {

@@ -113,6 +113,17 @@ ward_err vec_push(vec *v, const void *item, size_t size, size_t cap_items)
 	return WARD_OK;
 }
 
+void vec_shrink(vec *v, size_t size)
+{
+	if (v->len == v->alloc || v->len == 0)
+		return;
+	void *p = w_realloc_array(v->items, v->len, size);
+	if (p) { /* on failure the larger block simply stays */
+		v->items = p;
+		v->alloc = v->len;
+	}
+}
+
 void vec_free(vec *v)
 {
 	w_free(v->items);

@@ -57,6 +57,8 @@ ward_err vec_reserve(vec *v, size_t extra, size_t size, size_t cap_items);
 /* Append one item (copied); returns WARD_OK, WARD_ENOMEM or WARD_ELIMIT. */
 ward_err vec_push(vec *v, const void *item, size_t size, size_t cap_items);
 void vec_free(vec *v);
+/* Give back the unused tail (after loading, when the vector stops growing). */
+void vec_shrink(vec *v, size_t size);
 #define VEC_AT(v, T, i) (((T *)(v)->items)[i])
 
 /* ---- dynamic string buffer with a ceiling (curl's dynbuf idea) ---- */

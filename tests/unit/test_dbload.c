@@ -46,7 +46,7 @@ static void on_diag(void *ctx, ward_err code, const char *file, unsigned long li
 
 static void init(struct sigset *set, struct diags *d)
 {
-	ward_load_opts o = {on_diag, d, 0};
+	ward_load_opts o = {on_diag, d, 0, NULL};
 	memset(d, 0, sizeof *d);
 	sigset_init(set, &o);
 }
@@ -608,7 +608,7 @@ static void test_real_sets(void **state)
 		struct sigset set;
 		struct real_diags d;
 		memset(&d, 0, sizeof d);
-		ward_load_opts o = {real_diag, &d, 0};
+		ward_load_opts o = {real_diag, &d, 0, NULL};
 		sigset_init(&set, &o);
 		assert_int_equal(db_load_buffer(&set, sets[i].file, buf, len, false), WARD_OK);
 		if (d.first_unknown[0])
