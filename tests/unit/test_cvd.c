@@ -195,7 +195,7 @@ struct loaded {
 static ward_err load(struct loaded *L, const char *path, struct blob b, unsigned flags, bool real_key)
 {
 	memset(&L->d, 0, sizeof L->d);
-	ward_load_opts o = {diag_cb, &L->d, flags};
+	ward_load_opts o = {diag_cb, &L->d, flags, NULL};
 	sigset_init(&L->set, &o);
 	if (real_key)
 		return db_load_cvd(&L->set, path, b.p, b.len);
@@ -634,7 +634,7 @@ static void test_alloc_failures(void **state)
 	for (n = 0; n < 100000; n++) {
 		struct loaded L;
 		memset(&L.d, 0, sizeof L.d);
-		ward_load_opts o = {diag_cb, &L.d, 0};
+		ward_load_opts o = {diag_cb, &L.d, 0, NULL};
 		sigset_init(&L.set, &o);
 		ward_alloc_fail_after(n);
 		ward_err e = cvd_load_with_key(&L.set, "oom.cvd", b.p, b.len, key_n_dec, key_e_dec);

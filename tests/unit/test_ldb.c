@@ -38,7 +38,7 @@ static void on_diag(void *ctx, ward_err code, const char *file, unsigned long li
 
 static void init(struct sigset *set, struct diags *d)
 {
-	ward_load_opts o = {on_diag, d, 0};
+	ward_load_opts o = {on_diag, d, 0, NULL};
 	memset(d, 0, sizeof *d);
 	sigset_init(set, &o);
 }
@@ -388,7 +388,7 @@ static void test_main_ldb(void **state)
 	struct sigset set;
 	struct diags d;
 	memset(&d, 0, sizeof d);
-	ward_load_opts o = {quiet_diag, &d, 0};
+	ward_load_opts o = {quiet_diag, &d, 0, NULL};
 	sigset_init(&set, &o);
 	/* Official lines: names without the suffix, as from main.cvd. */
 	assert_int_equal(db_load_buffer(&set, "main.ldb", buf, len, true), WARD_OK);
