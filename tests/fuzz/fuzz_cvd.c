@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ward_err e = cvd_parse_header(data, size, &hdr, why, sizeof why);
 	(void)e;
 
-	ward_load_opts opts = {NULL, NULL, WARD_LOAD_ALLOW_UNSIGNED_CVD};
+	ward_load_opts opts = {NULL, NULL, WARD_LOAD_ALLOW_UNSIGNED_CVD, NULL};
 	struct sigset set;
 	sigset_init(&set, &opts);
 	e = db_load_cvd(&set, "fuzz.cld", data, size);
