@@ -14,13 +14,12 @@
 /* ---- cli limits ----
  * The program's own ceilings. They live here, not in lib/ward_limits.h, because
  * they bound the program (threads, queue, directory walk), not the library. */
-/* Worker threads: each holds a scanner (scratch, per-file state); more than
- * this buys nothing on any machine we target and only multiplies memory. */
+/* Worker processes (--threads): each holds a scanner (scratch, per-file
+ * state) and a socket; more than this buys nothing on any machine we target
+ * and only multiplies memory and descriptors. Each worker has at most one
+ * file in flight, so this is also the bound on queued work: the walker waits
+ * for a free worker instead of queueing paths. */
 #define CLI_MAX_THREADS 256u
-/* Paths waiting between the directory walker and the workers: the walker
- * blocks when the queue is full, so a tree of millions of files costs memory
- * for this many paths, not for the whole tree. */
-#define CLI_QUEUE_DEPTH 1024u
 /* clamscan's --max-dir-recursion default; the walk recurses once per level. */
 #define CLI_DEFAULT_MAX_DIR_RECURSION 15u
 /* Ceiling for --max-dir-recursion: every level holds one open directory
@@ -34,6 +33,76 @@
  * hostile member name may expand 6x when escaped; past this the line is
  * replaced by a short error object instead of growing without bound. */
 #define CLI_MAX_LINE (16u << 20)
+
+/* ---- privilege separation (privsep.c, docs/internals/sandbox.md) ---- */
+/* Largest message a worker may send: a result lists names, member paths,
+ * limits and errors. A worker scans hostile files, so the parent treats it as
+ * hostile too: a frame declaring more is a protocol violation and the worker
+ * is killed. 4 MiB holds thousands of --allmatch detections with long member
+ * paths; a result that does not fit is sent as "too large" instead. */
+#define CLI_MAX_WORKER_MSG (4u << 20)
+/* Largest request (parent -> worker): a path and a few numbers. */
+#define CLI_MAX_REQUEST_MSG (CLI_MAX_PATH + 64u)
+/* The parent's watchdog kills a worker that has not answered within
+ * MaxScanTime plus this: the library enforces MaxScanTime itself, so only a
+ * worker stuck outside the checks (a bug, a loop in a library) gets here. */
+#define CLI_WATCHDOG_GRACE_MS 2000u
+/* Workers that die before saying hello, in a row, before the scan stops:
+ * a worker that cannot start will not start on the next try either. */
+#define CLI_MAX_START_FAILURES 3u
+
+/* What a worker needs; fixed before the first fork. */
+struct ps_config {
+	const ward_db *db;
+	const ward_limits *limits;
+	unsigned scan_flags; /* WARD_SCAN_* */
+	bool sandbox;        /* enter the seccomp sandbox after creating the scanner */
+};
+
+/* The parent's end of one worker. */
+struct ps_worker {
+	int pid;  /* 0 when there is no process */
+	int sock; /* -1 when closed; non-blocking, close-on-exec */
+	unsigned char *rbuf; /* frame being received: 4-byte length + payload */
+	size_t rlen, ralloc;
+};
+
+/* A decoded result; the strings point into the worker's receive buffer and
+ * stay valid until ps_frame_done(). */
+struct ps_result {
+	uint32_t job;
+	ward_err status;   /* from ward_scanner_scan_fd() */
+	bool too_large;    /* the worker could not fit the result in a message */
+	uint64_t ms;
+	ward_report rep;
+	ward_detection *dets; /* owned (rep.detections) */
+	const char **limits;  /* owned (rep.limits) */
+	const char **errors;  /* owned (rep.errors) */
+};
+
+enum ps_frame_kind { PS_NONE, PS_HELLO, PS_RESULT, PS_EOF, PS_BAD };
+
+/* Fork a worker over the database in c (shared copy-on-write). The child
+ * keeps only its socket and standard error, creates its scanner, enters the
+ * sandbox when c->sandbox, says hello, then serves jobs until its socket
+ * closes. Returns false (errno kept) when socketpair or fork failed. */
+bool ps_spawn(struct ps_worker *w, const struct ps_config *c);
+/* Hand fd (kept by the caller, who closes it) and path (for messages and the
+ * test hooks) to an idle worker as job number job. False when the worker is
+ * gone. */
+bool ps_send_job(struct ps_worker *w, uint32_t job, int fd, const char *path);
+/* Read what is available without blocking. PS_NONE: no whole frame yet;
+ * PS_HELLO: *hello_status set; PS_RESULT: *res filled (free with
+ * ps_result_free); PS_EOF: the worker closed its end (died); PS_BAD: the worker
+ * broke the protocol. After PS_HELLO/PS_RESULT call ps_frame_done(). */
+enum ps_frame_kind ps_read(struct ps_worker *w, ward_err *hello_status, struct ps_result *res);
+void ps_frame_done(struct ps_worker *w);
+void ps_result_free(struct ps_result *r);
+/* Kill (when kill_first) and reap the worker; close the socket. why gets a
+ * short description of how it ended ("killed by signal 31 (Bad system
+ * call)"). Returns true when it ended by a signal. */
+bool ps_reap(struct ps_worker *w, bool kill_first, char *why, size_t whylen, int *sig);
+void ps_free(struct ps_worker *w);
 
 /* ---- commands (return the process exit code) ---- */
 int cmd_scan(int argc, char **argv);

@@ -1,17 +1,22 @@
 /*
  * `ward scan`: clamscan's command line and output on top of libward.
  *
- * Shape: the main thread parses options, loads the one shared ward_db and
- * walks the paths; it feeds a bounded queue that a pool of worker threads
- * drains, each worker with its own ward_scanner. Every result (a file's lines)
- * is written with one write(2) under the output mutex, so lines of different
- * files never interleave. Output strings mirror clamscan 1.4.6 (checked
- * against it: see tests/cli/test_scan.sh).
+ * Shape (privilege separation, docs/internals/sandbox.md): this process parses
+ * options, loads the one ward_db, walks the paths, opens each file and prints
+ * every line; it never parses file contents. --threads worker processes,
+ * forked after the load so the database is shared copy-on-write, receive the
+ * open descriptors (privsep.c), scan them inside a seccomp sandbox and answer
+ * with a compact result, which is parsed here as hostile. A worker that dies
+ * (a crash, the sandbox's SIGSYS) or hangs past MaxScanTime costs only the
+ * file it held: that file is reported, a new worker is forked, the scan goes
+ * on. Output strings mirror clamscan 1.4.6 (checked against it: see
+ * tests/cli/test_scan.sh).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ward/sandbox.h"
 
 #define DEFAULT_DB_DIR "/var/lib/clamav"
 
@@ -29,24 +35,10 @@ struct scan_opts {
 	char **paths;
 	size_t npaths;
 	bool recursive, allmatch, json, infected_only, no_summary, alert_exceeds, quiet;
+	bool no_sandbox;
 	unsigned threads;
 	unsigned max_dir_recursion;
 	ward_limits limits;
-};
-
-struct job {
-	char *path;    /* owned */
-	bool cmdline;  /* named on the command line: symlinks are followed */
-	bool is_stdin;
-};
-
-/* Bounded queue between the walker and the workers. */
-struct queue {
-	struct job items[CLI_QUEUE_DEPTH];
-	size_t head, len;
-	bool closed;
-	pthread_mutex_t mu;
-	pthread_cond_t not_empty, not_full;
 };
 
 /* Data is counted as clamscan counts it: whole 4 KiB blocks per file,
@@ -61,28 +53,37 @@ struct stats {
 	uint64_t dirs, files, infected, errors, arg_errors, blocks_scanned, blocks_read;
 };
 
+/* One worker process and the file it holds, if any. */
+struct slot {
+	struct ps_worker w;
+	bool live;     /* a process is running (or starting) */
+	bool hello;    /* it said hello: scanner made, sandbox entered */
+	bool busy;     /* a file is in flight */
+	uint32_t job;  /* job number of that file */
+	char *path;    /* owned: the name printed for that file */
+	bool is_stdin;
+	uint64_t size;     /* from fstat, for "Data read" */
+	uint64_t start_ms; /* when the file was handed over */
+	uint64_t deadline; /* watchdog; 0 = none (MaxScanTime 0) */
+};
+
 struct app {
 	struct scan_opts o;
 	const ward_db *db;
-	struct queue q;
-	/* out_mu guards stdout/stderr writes, stats and the progress state. */
-	pthread_mutex_t out_mu;
-	pthread_cond_t progress_cv;
 	struct stats st;
-	bool progress_shown, finished;
-	uint64_t start_ms;
-};
-
-struct worker {
-	struct app *app;
-	ward_scanner *scanner;
-	pthread_t tid;
-	strbuf out, err;
+	strbuf out, err; /* the lines of the file being reported */
+	struct ps_config cfg;
+	struct slot *slots;
+	unsigned nslots;
+	uint32_t next_job;
+	unsigned start_failures; /* workers dead before hello, in a row */
+	bool fatal;              /* workers cannot run: stop the scan */
+	bool progress, progress_shown;
+	uint64_t start_ms, progress_ms;
 };
 
 /* ---- output ---- */
 
-/* Caller holds out_mu. */
 static void clear_progress(struct app *a)
 {
 	if (a->progress_shown) {
@@ -91,12 +92,11 @@ static void clear_progress(struct app *a)
 	}
 }
 
-/* Write out (stdout) and err (stderr) whole, under the mutex, and add the
- * deltas to the counters. A buffer that hit its ceiling is replaced by a
+/* Write out (stdout) and err (stderr) whole, each with one write(2), and add
+ * the deltas to the counters. A buffer that hit its ceiling is replaced by a
  * short note instead of being written half. */
 static void emit(struct app *a, strbuf *out, strbuf *err, const struct stats *d)
 {
-	pthread_mutex_lock(&a->out_mu);
 	clear_progress(a);
 	if (err && err->len) {
 		if (err->failed)
@@ -119,7 +119,6 @@ static void emit(struct app *a, strbuf *out, strbuf *err, const struct stats *d)
 		a->st.blocks_scanned += d->blocks_scanned;
 		a->st.blocks_read += d->blocks_read;
 	}
-	pthread_mutex_unlock(&a->out_mu);
 	if (out)
 		sb_reset(out);
 	if (err)
@@ -164,50 +163,11 @@ static const char *limit_short(const char *name)
 	return name;
 }
 
-/* ---- the queue ---- */
+/* ---- results (printed here, in the parent) ---- */
 
-static void queue_push(struct queue *q, struct job j)
-{
-	pthread_mutex_lock(&q->mu);
-	while (q->len == CLI_QUEUE_DEPTH)
-		pthread_cond_wait(&q->not_full, &q->mu);
-	q->items[(q->head + q->len) % CLI_QUEUE_DEPTH] = j;
-	q->len++;
-	pthread_cond_signal(&q->not_empty);
-	pthread_mutex_unlock(&q->mu);
-}
-
-/* false when the queue is closed and drained. */
-static bool queue_pop(struct queue *q, struct job *j)
-{
-	pthread_mutex_lock(&q->mu);
-	while (q->len == 0 && !q->closed)
-		pthread_cond_wait(&q->not_empty, &q->mu);
-	bool got = q->len > 0;
-	if (got) {
-		*j = q->items[q->head];
-		q->head = (q->head + 1) % CLI_QUEUE_DEPTH;
-		q->len--;
-		pthread_cond_signal(&q->not_full);
-	}
-	pthread_mutex_unlock(&q->mu);
-	return got;
-}
-
-static void queue_close(struct queue *q)
-{
-	pthread_mutex_lock(&q->mu);
-	q->closed = true;
-	pthread_cond_broadcast(&q->not_empty);
-	pthread_mutex_unlock(&q->mu);
-}
-
-/* ---- scanning one file (worker side) ---- */
-
-static void report_result(struct worker *w, const char *path, const ward_report *r,
+static void report_result(struct app *a, const char *path, const ward_report *r,
 			  uint64_t ms, uint64_t size)
 {
-	struct app *a = w->app;
 	const struct scan_opts *o = &a->o;
 	struct stats d = {.files = 1,
 			  .blocks_scanned = r->bytes_scanned / COUNT_BLOCK,
@@ -218,10 +178,10 @@ static void report_result(struct worker *w, const char *path, const ward_report 
 	 * only the first; detections inside archives go on the archive's line. */
 	for (size_t i = 0; i < r->ndetections && (o->allmatch || !nfound); i++, nfound++)
 		if (text_out(a)) {
-			sb_add_text(&w->out, path);
-			sb_adds(&w->out, ": ");
-			sb_add_text(&w->out, r->detections[i].name);
-			sb_adds(&w->out, " FOUND\n");
+			sb_add_text(&a->out, path);
+			sb_adds(&a->out, ": ");
+			sb_add_text(&a->out, r->detections[i].name);
+			sb_adds(&a->out, " FOUND\n");
 		}
 	for (size_t i = 0; i < r->nlimits; i++) {
 		if (o->alert_exceeds) {
@@ -229,37 +189,37 @@ static void report_result(struct worker *w, const char *path, const ward_report 
 			 * clamscan's Heuristics.Limits.Exceeded.* */
 			if (o->allmatch || !nfound) {
 				if (text_out(a)) {
-					sb_add_text(&w->out, path);
-					sb_adds(&w->out, ": ");
-					sb_add_text(&w->out, r->limits[i]);
-					sb_adds(&w->out, " FOUND\n");
+					sb_add_text(&a->out, path);
+					sb_adds(&a->out, ": ");
+					sb_add_text(&a->out, r->limits[i]);
+					sb_adds(&a->out, " FOUND\n");
 				}
 				nfound++;
 			}
 		} else {
 			/* clamscan says nothing here; we say it on stderr so a
 			 * partly scanned file is never reported as plainly OK. */
-			sb_adds(&w->err, "LibWard: ");
-			sb_add_text(&w->err, path);
-			sb_adds(&w->err, ": limit ");
-			sb_add_text(&w->err, limit_short(r->limits[i]));
-			sb_adds(&w->err, " hit; part of the file was not scanned\n");
+			sb_adds(&a->err, "LibWard: ");
+			sb_add_text(&a->err, path);
+			sb_adds(&a->err, ": limit ");
+			sb_add_text(&a->err, limit_short(r->limits[i]));
+			sb_adds(&a->err, " hit; part of the file was not scanned\n");
 		}
 	}
 	for (size_t i = 0; i < r->nerrors; i++) {
-		sb_adds(&w->err, "LibWard: ");
-		sb_add_text(&w->err, path);
-		sb_adds(&w->err, ": ");
-		sb_add_text(&w->err, r->errors[i]);
-		sb_add(&w->err, "\n", 1);
+		sb_adds(&a->err, "LibWard: ");
+		sb_add_text(&a->err, path);
+		sb_adds(&a->err, ": ");
+		sb_add_text(&a->err, r->errors[i]);
+		sb_add(&a->err, "\n", 1);
 	}
 	if (nfound)
 		d.infected = 1;
 	else if (text_status(a))
-		text_line(&w->out, path, "OK");
+		text_line(&a->out, path, "OK");
 
 	if (nfound ? json_out(a) : json_status(a)) {
-		strbuf *b = &w->out;
+		strbuf *b = &a->out;
 		sb_adds(b, "{\"path\":");
 		sb_add_json(b, path);
 		/* inner_paths runs parallel to signatures: null where the
@@ -306,150 +266,377 @@ static void report_result(struct worker *w, const char *path, const ward_report 
 			json_simple(b, path, "error", "result too large to print");
 		}
 	}
-	emit(a, &w->out, &w->err, &d);
+	emit(a, &a->out, &a->err, &d);
 }
 
 /* A file that could not be opened or scanned: clamscan prints
  * "PATH: Access denied" for permissions and "PATH: <reason> ERROR" else. */
-static void report_error(struct worker *w, const char *path, const char *reason, bool access)
+static void report_error(struct app *a, const char *path, const char *reason, bool access)
 {
-	struct app *a = w->app;
 	struct stats d = {.errors = 1};
 	if (json_out(a))
-		json_simple(&w->out, path, "error", reason);
+		json_simple(&a->out, path, "error", reason);
 	else if (access ? text_status(a) : text_out(a)) {
-		sb_add_text(&w->out, path);
-		sb_adds(&w->out, ": ");
-		sb_adds(&w->out, access ? "Access denied" : reason);
-		sb_adds(&w->out, access ? "\n" : " ERROR\n");
+		sb_add_text(&a->out, path);
+		sb_adds(&a->out, ": ");
+		sb_adds(&a->out, access ? "Access denied" : reason);
+		sb_adds(&a->out, access ? "\n" : " ERROR\n");
 	}
-	emit(a, &w->out, NULL, &d);
-}
-
-static void scan_job(struct worker *w, const struct job *j)
-{
-	struct app *a = w->app;
-	const char *path = j->is_stdin ? "stdin" : j->path;
-	int fd = 0;
-	uint64_t size = 0;
-
-	if (!j->is_stdin) {
-		/* O_NONBLOCK: a FIFO swapped in after the walk cannot block the
-		 * open. O_NOFOLLOW for walked files: a symlink swapped in after
-		 * lstat() is not followed (clamscan does not follow them). */
-		int flags = O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
-		if (!j->cmdline)
-			flags |= O_NOFOLLOW;
-		fd = open(j->path, flags);
-		if (fd < 0) {
-			int err = errno;
-			if (err == ELOOP && !j->cmdline) {
-				if (text_status(a))
-					text_line(&w->out, path, "Symbolic link");
-				else if (json_status(a))
-					json_simple(&w->out, path, "skipped", "symbolic link");
-				emit(a, &w->out, NULL, NULL);
-				return;
-			}
-			report_error(w, path, strerror(err), err == EACCES || err == EPERM);
-			return;
-		}
-		struct stat st;
-		if (fstat(fd, &st) != 0) {
-			int err = errno;
-			close(fd);
-			report_error(w, path, strerror(err), false);
-			return;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			close(fd);
-			/* Changed under us after the walk: clamscan skips non-regular
-			 * files found in directories silently. */
-			if (j->cmdline) {
-				strbuf *e = &w->err;
-				sb_adds(e, "WARNING: ");
-				sb_add_text(e, path);
-				sb_adds(e, ": Not supported file type\n");
-				struct stats d = {.arg_errors = 1};
-				emit(a, NULL, e, &d);
-			}
-			return;
-		}
-		if (st.st_size == 0) {
-			close(fd);
-			/* clamscan: "Empty file", not counted as scanned. */
-			if (text_status(a))
-				text_line(&w->out, path, "Empty file");
-			else if (json_status(a))
-				json_simple(&w->out, path, "clean", NULL);
-			emit(a, &w->out, NULL, NULL);
-			return;
-		}
-		size = (uint64_t)st.st_size;
-	}
-
-	const ward_report *r = NULL;
-	uint64_t t0 = cli_now_ms();
-	ward_err e = ward_scanner_scan_fd(w->scanner, fd, path, &r);
-	uint64_t ms = cli_now_ms() - t0;
-	if (!j->is_stdin)
-		close(fd);
-	if (e != WARD_OK || !r) {
-		report_error(w, path, ward_strerror(e != WARD_OK ? e : WARD_EINTERNAL), false);
-		return;
-	}
-	if (j->is_stdin)
-		size = r->bytes_scanned;
-	report_result(w, path, r, ms, size);
-}
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-	struct job j;
-	while (queue_pop(&w->app->q, &j)) {
-		scan_job(w, &j);
-		free(j.path);
-	}
-	return NULL;
+	emit(a, &a->out, NULL, &d);
 }
 
 /* ---- progress on a terminal ---- */
 
-static void *progress_main(void *arg)
+/* Redrawn at most every 250 ms, from the event loop, once the scan has run
+ * for 2 s; only when stderr is a terminal (a->progress). */
+static void progress_tick(struct app *a)
 {
-	struct app *a = arg;
-	pthread_mutex_lock(&a->out_mu);
-	while (!a->finished) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
+	if (!a->progress)
+		return;
+	uint64_t now = cli_now_ms(), el = now - a->start_ms;
+	if (el < 2000 || now - a->progress_ms < 250)
+		return;
+	a->progress_ms = now;
+	char line[160];
+	int n = snprintf(line, sizeof line, "\rward: %llu files, %.1f MB/s\033[K",
+			 (unsigned long long)a->st.files,
+			 (double)a->st.blocks_read * COUNT_BLOCK / 1048576.0 / ((double)el / 1000.0));
+	if (n > 0 && (size_t)n < sizeof line) {
+		(void)cli_write_all(2, line, (size_t)n);
+		a->progress_shown = true;
+	}
+}
+
+/* ---- the worker pool ---- */
+
+static void slot_clear_job(struct slot *s)
+{
+	free(s->path);
+	s->path = NULL;
+	s->busy = false;
+	s->deadline = 0;
+}
+
+static bool slot_spawn(struct app *a, struct slot *s)
+{
+	if (!ps_spawn(&s->w, &a->cfg)) {
+		fprintf(stderr, "ERROR: can't start a scanning worker: %s\n", strerror(errno));
+		a->fatal = true;
+		return false;
+	}
+	s->live = true;
+	s->hello = false;
+	return true;
+}
+
+/* The worker in s is gone or must go (kill). Report the file it held, then
+ * start a replacement. why_bad: a protocol violation, NULL when it died. */
+static void slot_retire(struct app *a, struct slot *s, bool kill, const char *why_bad)
+{
+	char why[128];
+	int sig = 0;
+	bool had_hello = s->hello;
+	(void)ps_reap(&s->w, kill, why, sizeof why, &sig);
+	s->live = false;
+	if (s->busy) {
+		char reason[256];
+		if (why_bad)
+			snprintf(reason, sizeof reason, "Scanning worker %s", why_bad);
+		else
+			snprintf(reason, sizeof reason, "Scanning worker %s", why);
+		const char *path = s->path ? s->path : "stdin";
+		if (sig == SIGSYS && !why_bad) {
+			/* Say what SIGSYS means here: the filter stopped a
+			 * system call the scan of this file tried to make. */
+			sb_adds(&a->err, "LibWard: ");
+			sb_add_text(&a->err, path);
+			sb_adds(&a->err, ": the sandbox stopped a forbidden system call; "
+					 "the file was not scanned\n");
+			emit(a, NULL, &a->err, NULL);
 		}
-		pthread_cond_timedwait(&a->progress_cv, &a->out_mu, &ts);
-		if (a->finished)
+		report_error(a, path, reason, false);
+		slot_clear_job(s);
+	} else if (!a->fatal) {
+		fprintf(stderr, "LibWard: a scanning worker %s\n", why_bad ? why_bad : why);
+	}
+	if (!had_hello && ++a->start_failures >= CLI_MAX_START_FAILURES) {
+		fprintf(stderr, "ERROR: scanning workers do not start (last one %s)\n", why);
+		a->fatal = true;
+	}
+	if (!a->fatal)
+		(void)slot_spawn(a, s);
+}
+
+/* The watchdog went off: the worker is killed and the file reported as the
+ * library reports a spent MaxScanTime (defence in depth: the library checks
+ * the budget itself, so this catches only a worker stuck outside it). */
+static void slot_timeout(struct app *a, struct slot *s)
+{
+	char why[128];
+	int sig = 0;
+	uint64_t ms = cli_now_ms() - s->start_ms;
+	(void)ps_reap(&s->w, true, why, sizeof why, &sig);
+	s->live = false;
+	const char *path = s->path ? s->path : "stdin";
+	sb_adds(&a->err, "LibWard: ");
+	sb_add_text(&a->err, path);
+	sb_adds(&a->err, ": the scanning worker did not answer within MaxScanTime and was stopped\n");
+	emit(a, NULL, &a->err, NULL);
+	static const char *const limit[] = {"Heuristics.Limits.Exceeded.MaxScanTime"};
+	ward_report r = {.nlimits = 1, .limits = limit};
+	report_result(a, path, &r, ms, s->is_stdin ? 0 : s->size);
+	slot_clear_job(s);
+	(void)slot_spawn(a, s);
+}
+
+static void handle_frame(struct app *a, struct slot *s)
+{
+	for (;;) {
+		ward_err hello_status = WARD_OK;
+		struct ps_result res;
+		memset(&res, 0, sizeof res);
+		enum ps_frame_kind k = ps_read(&s->w, &hello_status, &res);
+		switch (k) {
+		case PS_NONE:
+			return;
+		case PS_EOF:
+			slot_retire(a, s, false, NULL);
+			return;
+		case PS_BAD:
+			slot_retire(a, s, true, "sent a malformed message and was stopped");
+			return;
+		case PS_HELLO:
+			ps_frame_done(&s->w);
+			if (s->hello) {
+				slot_retire(a, s, true, "sent a malformed message and was stopped");
+				return;
+			}
+			if (hello_status != WARD_OK) {
+				fprintf(stderr, "ERROR: a scanning worker could not start: %s\n",
+					ward_strerror(hello_status));
+				a->fatal = true;
+				slot_retire(a, s, true, "could not start");
+				return;
+			}
+			s->hello = true;
+			a->start_failures = 0;
 			break;
-		uint64_t el = cli_now_ms() - a->start_ms;
-		if (el < 2000)
-			continue;
-		char line[160];
-		int n = snprintf(line, sizeof line, "\rward: %llu files, %.1f MB/s\033[K",
-				 (unsigned long long)a->st.files,
-				 (double)a->st.blocks_read * COUNT_BLOCK / 1048576.0 /
-					 ((double)el / 1000.0));
-		if (n > 0 && (size_t)n < sizeof line) {
-			(void)cli_write_all(2, line, (size_t)n);
-			a->progress_shown = true;
+		case PS_RESULT:
+			if (!s->busy || !s->hello || res.job != s->job) {
+				ps_result_free(&res);
+				slot_retire(a, s, true, "sent a result for no file and was stopped");
+				return;
+			}
+			{
+				const char *path = s->path ? s->path : "stdin";
+				if (res.too_large)
+					report_error(a, path, "result too large to print", false);
+				else if (res.status != WARD_OK)
+					report_error(a, path, ward_strerror(res.status), false);
+				else
+					report_result(a, path, &res.rep, res.ms,
+						      s->is_stdin ? res.rep.bytes_scanned : s->size);
+			}
+			ps_result_free(&res);
+			ps_frame_done(&s->w);
+			slot_clear_job(s);
+			break;
 		}
 	}
-	clear_progress(a);
-	pthread_mutex_unlock(&a->out_mu);
+}
+
+/* One turn of the event loop: wait (at most timeout_ms, -1 = until something
+ * happens) for a worker to answer or die, handle it, run the watchdogs. */
+static void pump(struct app *a, int timeout_ms)
+{
+	struct pollfd pfd[CLI_MAX_THREADS];
+	unsigned idx[CLI_MAX_THREADS];
+	nfds_t n = 0;
+	uint64_t now = cli_now_ms();
+	for (unsigned i = 0; i < a->nslots; i++) {
+		struct slot *s = &a->slots[i];
+		if (!s->live)
+			continue;
+		pfd[n].fd = s->w.sock;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		idx[n++] = i;
+		if (s->busy && s->deadline) {
+			uint64_t left = s->deadline > now ? s->deadline - now : 0;
+			if (timeout_ms < 0 || left < (uint64_t)timeout_ms)
+				timeout_ms = left > INT32_MAX ? INT32_MAX : (int)left;
+		}
+	}
+	if (a->progress && (timeout_ms < 0 || timeout_ms > 250))
+		timeout_ms = 250;
+	int rc = poll(pfd, n, timeout_ms);
+	if (rc > 0)
+		for (nfds_t k = 0; k < n; k++)
+			if (pfd[k].revents)
+				handle_frame(a, &a->slots[idx[k]]);
+	now = cli_now_ms();
+	for (unsigned i = 0; i < a->nslots && !a->fatal; i++) {
+		struct slot *s = &a->slots[i];
+		if (s->live && s->busy && s->deadline && now >= s->deadline)
+			slot_timeout(a, s);
+	}
+	progress_tick(a);
+}
+
+static bool any_busy(const struct app *a)
+{
+	for (unsigned i = 0; i < a->nslots; i++)
+		if (a->slots[i].busy)
+			return true;
+	return false;
+}
+
+/* A live worker with nothing in flight; waits for one. NULL when the scan
+ * has to stop. */
+static struct slot *idle_slot(struct app *a)
+{
+	while (!a->fatal) {
+		for (unsigned i = 0; i < a->nslots; i++)
+			if (a->slots[i].live && !a->slots[i].busy)
+				return &a->slots[i];
+		pump(a, -1);
+	}
 	return NULL;
 }
 
-/* ---- the walker (main thread) ---- */
+/* Hand an open descriptor to a worker. The descriptor is the caller's. */
+static void hand_over(struct app *a, int fd, const char *path, bool is_stdin, uint64_t size)
+{
+	/* A worker that dies between jobs is replaced on the way; try once
+	 * more on a fresh one before giving up on the file. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct slot *s = idle_slot(a);
+		if (!s)
+			return;
+		s->path = is_stdin ? NULL : strdup(path);
+		if (!is_stdin && !s->path) {
+			report_error(a, path, "out of memory", false);
+			return;
+		}
+		s->is_stdin = is_stdin;
+		s->size = size;
+		s->job = ++a->next_job;
+		s->start_ms = cli_now_ms();
+		s->deadline = 0;
+		uint64_t budget = a->o.limits.max_scantime_ms;
+		if (budget && !__builtin_add_overflow(budget, CLI_WATCHDOG_GRACE_MS, &budget) &&
+		    !__builtin_add_overflow(budget, s->start_ms, &s->deadline)) {
+			/* deadline set */
+		} else if (budget) {
+			s->deadline = UINT64_MAX;
+		}
+		s->busy = true;
+		if (ps_send_job(&s->w, s->job, fd, path))
+			return;
+		/* Not delivered: the file is not lost, only this worker. */
+		free(s->path);
+		s->path = NULL;
+		s->busy = false;
+		slot_retire(a, s, true, "stopped taking files");
+	}
+	report_error(a, path, "no scanning worker to take the file", false);
+}
+
+/* Open a file for scanning (the parent holds every open in the program) and
+ * hand it to a worker, or print why not. */
+static void scan_file(struct app *a, const char *path, bool cmdline)
+{
+	/* O_NONBLOCK: a FIFO swapped in after the walk cannot block the open.
+	 * O_NOFOLLOW for walked files: a symlink swapped in after lstat() is
+	 * not followed (clamscan does not follow them). */
+	int flags = O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+	if (!cmdline)
+		flags |= O_NOFOLLOW;
+	int fd = open(path, flags);
+	if (fd < 0) {
+		int err = errno;
+		if (err == ELOOP && !cmdline) {
+			if (text_status(a))
+				text_line(&a->out, path, "Symbolic link");
+			else if (json_status(a))
+				json_simple(&a->out, path, "skipped", "symbolic link");
+			emit(a, &a->out, NULL, NULL);
+			return;
+		}
+		report_error(a, path, strerror(err), err == EACCES || err == EPERM);
+		return;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int err = errno;
+		close(fd);
+		report_error(a, path, strerror(err), false);
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		/* Changed under us after the walk: clamscan skips non-regular
+		 * files found in directories silently. */
+		if (cmdline) {
+			sb_adds(&a->err, "WARNING: ");
+			sb_add_text(&a->err, path);
+			sb_adds(&a->err, ": Not supported file type\n");
+			struct stats d = {.arg_errors = 1};
+			emit(a, NULL, &a->err, &d);
+		}
+		return;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		/* clamscan: "Empty file", not counted as scanned. */
+		if (text_status(a))
+			text_line(&a->out, path, "Empty file");
+		else if (json_status(a))
+			json_simple(&a->out, path, "clean", NULL);
+		emit(a, &a->out, NULL, NULL);
+		return;
+	}
+	hand_over(a, fd, path, false, (uint64_t)st.st_size);
+	close(fd);
+}
+
+/* Start the workers; false when none could be started. */
+static bool pool_start(struct app *a)
+{
+	a->slots = calloc(a->o.threads, sizeof *a->slots);
+	if (!a->slots) {
+		fprintf(stderr, "ERROR: out of memory\n");
+		return false;
+	}
+	a->nslots = a->o.threads;
+	for (unsigned i = 0; i < a->nslots; i++) {
+		a->slots[i].w.sock = -1;
+		if (!slot_spawn(a, &a->slots[i]))
+			return false;
+	}
+	return true;
+}
+
+/* Close every worker's socket (it exits on end of file) and reap it; a
+ * worker still holding a file (the scan is being abandoned) is killed. */
+static void pool_stop(struct app *a)
+{
+	for (unsigned i = 0; a->slots && i < a->nslots; i++) {
+		struct slot *s = &a->slots[i];
+		char why[128];
+		int sig;
+		if (s->live)
+			(void)ps_reap(&s->w, s->busy || a->fatal, why, sizeof why, &sig);
+		s->live = false;
+		slot_clear_job(s);
+		ps_free(&s->w);
+	}
+	free(a->slots);
+	a->slots = NULL;
+	a->nslots = 0;
+}
+
+/* ---- the walker ---- */
 
 static void walker_note(struct app *a, const char *path, const char *status, bool error)
 {
@@ -461,22 +648,6 @@ static void walker_note(struct app *a, const char *path, const char *status, boo
 		json_simple(&b, path, error ? "error" : "skipped", status);
 	emit(a, &b, NULL, &d);
 	sb_free(&b);
-}
-
-static void push_file(struct app *a, const char *path, bool cmdline)
-{
-	struct job j = {.path = strdup(path), .cmdline = cmdline};
-	if (!j.path) {
-		strbuf e = {0};
-		sb_adds(&e, "ERROR: out of memory for ");
-		sb_add_text(&e, path);
-		sb_add(&e, "\n", 1);
-		struct stats d = {.errors = 1};
-		emit(a, NULL, &e, &d);
-		sb_free(&e);
-		return;
-	}
-	queue_push(&a->q, j);
 }
 
 /* Recursion is bounded by --max-dir-recursion (clamscan's default 15, capped
@@ -496,7 +667,7 @@ static void walk_dir(struct app *a, const char *path, unsigned depth)
 	bool root = plen == 1 && path[0] == '/';
 	char child[CLI_MAX_PATH];
 	struct dirent *de;
-	while ((errno = 0, de = readdir(d)) != NULL) {
+	while (!a->fatal && (errno = 0, de = readdir(d)) != NULL) {
 		const char *name = de->d_name;
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
@@ -524,7 +695,7 @@ static void walk_dir(struct app *a, const char *path, unsigned depth)
 			if (a->o.recursive && depth + 1 < a->o.max_dir_recursion)
 				walk_dir(a, child, depth + 1);
 		} else if (S_ISREG(st.st_mode)) {
-			push_file(a, child, false);
+			scan_file(a, child, false);
 		}
 		/* FIFOs, sockets, devices inside a directory: skipped, as
 		 * clamscan does. */
@@ -537,8 +708,9 @@ static void walk_dir(struct app *a, const char *path, unsigned depth)
 static void walk_arg(struct app *a, const char *arg)
 {
 	if (!strcmp(arg, "-")) {
-		struct job j = {.path = NULL, .is_stdin = true};
-		queue_push(&a->q, j);
+		/* Standard input goes to a worker like any descriptor; it
+		 * reads it to the end (MaxFileSize at most). */
+		hand_over(a, 0, "stdin", true, 0);
 		return;
 	}
 	/* clamscan prints "d/c" for "d/" and "./d//": drop trailing slashes. */
@@ -577,7 +749,7 @@ static void walk_arg(struct app *a, const char *arg)
 	if (S_ISDIR(st.st_mode)) {
 		walk_dir(a, path, 0);
 	} else if (S_ISREG(st.st_mode)) {
-		push_file(a, path, true);
+		scan_file(a, path, true);
 	} else {
 		strbuf e = {0}, o = {0};
 		if (!a->o.quiet) {
@@ -656,7 +828,7 @@ static int apply_opt(struct scan_opts *o, size_t k, const char *value, bool flag
 	case OPT_NO_SUMMARY: o->no_summary = flag_on; return 0;
 	case OPT_QUIET: o->quiet = flag_on; return 0;
 	case OPT_ALERT_EXCEEDS: o->alert_exceeds = flag_on; return 0;
-	case OPT_NO_SANDBOX: return 0;
+	case OPT_NO_SANDBOX: o->no_sandbox = flag_on; return 0;
 	case OPT_HELP: return 0;
 	case OPT_THREADS:
 		if (!cli_parse_number(value, CLI_MAX_THREADS, &v) || v == 0)
@@ -843,12 +1015,7 @@ int cmd_scan(int argc, char **argv)
 	int rc = 2;
 	struct app a;
 	memset(&a, 0, sizeof a);
-	struct worker *workers = NULL;
-	unsigned nstarted = 0;
-	bool progress = false;
-	pthread_t progress_tid;
 	ward_db *db = NULL;
-	bool q_init = false;
 
 	ward_limits_default(&a.o.limits);
 	a.o.max_dir_recursion = CLI_DEFAULT_MAX_DIR_RECURSION;
@@ -891,7 +1058,7 @@ int cmd_scan(int argc, char **argv)
 	/* Signatures that use features Ward lacks are summed up in one line
 	 * here; `ward db check` lists them one by one. */
 	struct cli_diag_count count = {.quiet_unsupported = true};
-	ward_load_opts lopts = {.diag = cli_diag_stderr, .diag_ctx = &count};
+	ward_load_opts lopts = {.diag = cli_diag_stderr, .diag_ctx = &count, .cache_dir = cli_cache_dir()};
 	ward_err e = ward_db_load(a.o.dbs, a.o.ndbs, &lopts, &db);
 	if (e == WARD_OK && count.unsupported)
 		fprintf(stderr, "LibWard: %lu signatures use features Ward does not support yet and never match "
@@ -908,53 +1075,32 @@ int cmd_scan(int argc, char **argv)
 	}
 	a.db = db;
 
-	pthread_mutex_init(&a.out_mu, NULL);
-	pthread_cond_init(&a.progress_cv, NULL);
-	pthread_mutex_init(&a.q.mu, NULL);
-	pthread_cond_init(&a.q.not_empty, NULL);
-	pthread_cond_init(&a.q.not_full, NULL);
-	q_init = true;
-
-	workers = calloc(a.o.threads, sizeof *workers);
-	if (!workers) {
-		fprintf(stderr, "ERROR: out of memory\n");
+	/* The sandbox is on unless --no-sandbox; a kernel without seccomp
+	 * filters is said once and the scan goes on without it (the workers
+	 * are still separate processes). */
+	a.cfg.sandbox = !a.o.no_sandbox;
+	if (a.cfg.sandbox && !ward_sandbox_supported()) {
+		fprintf(stderr, "LibWard: seccomp is not available here (kernel or build): "
+				"scanning without the sandbox\n");
+		a.cfg.sandbox = false;
+	}
+	a.cfg.db = db;
+	a.cfg.limits = &a.o.limits;
+	a.cfg.scan_flags = a.o.allmatch ? WARD_SCAN_ALLMATCH : 0;
+	/* A worker that died is noticed on its socket; writing to it must
+	 * not kill us (requests are sent with MSG_NOSIGNAL too). */
+	signal(SIGPIPE, SIG_IGN);
+	if (!pool_start(&a))
 		goto out;
-	}
-	unsigned flags = a.o.allmatch ? WARD_SCAN_ALLMATCH : 0;
-	for (unsigned i = 0; i < a.o.threads; i++) {
-		workers[i].app = &a;
-		e = ward_scanner_new(db, &a.o.limits, flags, &workers[i].scanner);
-		if (e != WARD_OK) {
-			fprintf(stderr, "ERROR: can't create a scanner: %s\n", ward_strerror(e));
-			goto out;
-		}
-	}
-	for (unsigned i = 0; i < a.o.threads; i++) {
-		if (pthread_create(&workers[i].tid, NULL, worker_main, &workers[i]) != 0) {
-			fprintf(stderr, "ERROR: can't start worker thread %u\n", i);
-			break;
-		}
-		nstarted++;
-	}
-	if (nstarted == 0)
-		goto out;
-	if (!a.o.quiet && isatty(2))
-		progress = pthread_create(&progress_tid, NULL, progress_main, &a) == 0;
+	a.progress = !a.o.quiet && isatty(2);
 
-	for (size_t i = 0; i < a.o.npaths; i++)
+	for (size_t i = 0; i < a.o.npaths && !a.fatal; i++)
 		walk_arg(&a, a.o.paths[i]);
-	queue_close(&a.q);
-	for (unsigned i = 0; i < nstarted; i++)
-		pthread_join(workers[i].tid, NULL);
-	nstarted = 0;
-	if (progress) {
-		pthread_mutex_lock(&a.out_mu);
-		a.finished = true;
-		pthread_cond_signal(&a.progress_cv);
-		pthread_mutex_unlock(&a.out_mu);
-		pthread_join(progress_tid, NULL);
-		progress = false;
-	}
+	while (!a.fatal && any_busy(&a))
+		pump(&a, -1);
+	clear_progress(&a);
+	if (a.fatal)
+		goto out;
 
 	if (!a.o.no_summary && !a.o.quiet && !a.o.json)
 		print_summary(&a, start_time, time(NULL), cli_now_ms() - a.start_ms);
@@ -964,26 +1110,9 @@ int cmd_scan(int argc, char **argv)
 	bool db_errors = ward_db_count(db, WARD_COUNT_BAD_LINES) || ward_db_count(db, WARD_COUNT_BAD_FILES);
 	rc = a.st.infected ? 1 : a.st.errors || a.st.arg_errors || db_errors ? 2 : 0;
 out:
-	if (nstarted) {
-		queue_close(&a.q);
-		for (unsigned i = 0; i < nstarted; i++)
-			pthread_join(workers[i].tid, NULL);
-	}
-	if (workers) {
-		for (unsigned i = 0; i < a.o.threads; i++) {
-			ward_scanner_free(workers[i].scanner);
-			sb_free(&workers[i].out);
-			sb_free(&workers[i].err);
-		}
-		free(workers);
-	}
-	if (q_init) {
-		pthread_cond_destroy(&a.q.not_full);
-		pthread_cond_destroy(&a.q.not_empty);
-		pthread_mutex_destroy(&a.q.mu);
-		pthread_cond_destroy(&a.progress_cv);
-		pthread_mutex_destroy(&a.out_mu);
-	}
+	pool_stop(&a);
+	sb_free(&a.out);
+	sb_free(&a.err);
 	ward_db_free(db);
 	free(a.o.dbs);
 	free(a.o.paths);
