@@ -532,7 +532,10 @@ static void run_pcre(struct ward_scanner *s, uint32_t pi, struct lstate *st)
 		if (rc < 0)
 			break;
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->pcre_md);
-		if (ps->offset.kind != OFF_ANY && !(ps->flags & PCRE_F_ENCOMPASS) && ov[0] > hi)
+		/* Without 'r' (rolling) or 'e' (encompass) a match must start in
+		 * the offset's window; with 'r' it may start anywhere after it. */
+		if (ps->offset.kind != OFF_ANY && !(ps->flags & (PCRE_F_ENCOMPASS | PCRE_F_ROLLING)) &&
+		    ov[0] > hi)
 			break;
 		found++;
 		if (st->first_off[ps->subsig] == UINT64_MAX)
@@ -564,6 +567,7 @@ static bool parse_number(const uint8_t *p, size_t n, const struct bytecmpsig *bc
 		i = 2;
 	}
 	bool any = false;
+	size_t ndig = 0;
 	for (; i < n; i++) {
 		int d = hexval(p[i]);
 		if (d < 0 || (unsigned)d >= radix) {
@@ -574,6 +578,15 @@ static bool parse_number(const uint8_t *p, size_t n, const struct bytecmpsig *bc
 		if (ck_mul64(x, radix, &x) || ck_add64(x, (uint64_t)d, &x))
 			return false;
 		any = true;
+		ndig++;
+	}
+	if (radix == 16 && bc->little_endian) {
+		/* "hl": the hex digits spell bytes in little-endian order
+		 * (clamscan reads "7e0f" as 0x0f7e). */
+		uint64_t sw = 0;
+		for (size_t k = 0; k < (ndig + 1) / 2 && k < 8; k++)
+			sw = (sw << 8) | ((x >> (8 * k)) & 0xff);
+		x = sw;
 	}
 	*v = x;
 	return any;
