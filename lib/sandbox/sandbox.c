@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <iconv.h>
 #include <langinfo.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <time.h>
 #include <stdint.h>
@@ -129,6 +131,14 @@ static void preload_runtime(void)
 		pinned[i] = iconv_open(from_to[i][1] ? from_to[i][1] : locale_set,
 				       from_to[i][0] ? from_to[i][0] : locale_set);
 	(void)pinned; /* held, never used: holding is the point */
+
+	(void)OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+	const EVP_MD *mds[] = {EVP_md5(), EVP_sha1(), EVP_sha256()};
+	for (size_t i = 0; i < sizeof mds / sizeof mds[0]; i++) {
+		unsigned char out[EVP_MAX_MD_SIZE];
+		unsigned int n = 0;
+		(void)EVP_Digest("", 0, out, &n, mds[i], NULL);
+	}
 }
 
 static ward_err build_and_load(int ipc_fd, unsigned flags)
