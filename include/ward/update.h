@@ -130,6 +130,10 @@ typedef struct ward_update_opts {
 	uint64_t load_mem;       /* test load address-space cap in bytes; 0: default */
 	uint64_t load_cpu_s;     /* test load CPU seconds; 0: default */
 	uint64_t timeout_s;      /* one transfer; 0: default */
+	/* Public key of the pattern packages (`ward pattern keygen`): each
+	 * target is then a package verified with ward_pkg_verify_file() and
+	 * unpacked. NULL: each target is one database file (development). */
+	const char *pkg_key;
 	ward_diag_fn diag;       /* progress and per-mirror failures; may be NULL */
 	void *diag_ctx;
 } ward_update_opts;
@@ -166,6 +170,9 @@ ward_err ward_update_rollback(const ward_update_opts *o, ward_update_result *res
 /* Versions linked as current and previous (0 when absent). */
 ward_err ward_update_active(const char *pattern_dir, uint64_t *current, uint64_t *previous)
 	WARD_WUR WARD_NONNULL(1, 2, 3);
+
+/* Parse "YYYY-MM-DDTHH:MM:SSZ" (the only time form metadata uses). */
+bool ward_update_parse_time(const char *s, int64_t *out) WARD_NONNULL(2);
 
 #ifdef __cplusplus
 }

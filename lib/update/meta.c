@@ -383,8 +383,7 @@ bool tuf_verify(const tuf_root *root, tuf_role role, const tuf_meta *m, size_t *
 	if (count >= rk->threshold)
 		return true;
 	snprintf(why, whylen,
-		 "%s.json: %zu valid signature%s from %s keys, threshold is %llu (wrong key or too "
-		 "few signatures)",
+		 "%s.json: %zu valid signature%s from %s keys, threshold is %llu",
 		 role_names[m->role], count, count == 1 ? "" : "s", role_names[role],
 		 (unsigned long long)rk->threshold);
 	return false;

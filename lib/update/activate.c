@@ -1,0 +1,159 @@
+#include "update/activate.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "update/fsutil.h"
+
+void act_killpoint(unsigned step)
+{
+	const char *s = getenv("WARD_UPDATE_TEST_KILL_AT");
+	uint64_t n;
+	if (s && parse_u64(s, strlen(s), 1000000, &n) && n == step)
+		raise(SIGKILL);
+}
+
+/* "versions/<digits>-<tag>" -> the digits. */
+static uint64_t rel_version(const char *rel)
+{
+	static const char prefix[] = "versions/";
+	uint64_t v;
+	if (strncmp(rel, prefix, sizeof prefix - 1))
+		return 0;
+	const char *p = rel + sizeof prefix - 1;
+	size_t n = strspn(p, "0123456789");
+	if (n == 0 || p[n] != '-' || strchr(p, '/') || !parse_u64(p, n, UINT64_MAX, &v))
+		return 0;
+	return v;
+}
+
+uint64_t act_link_version(const char *pattern_dir, const char *link, char *rel, size_t rellen)
+{
+	char p[4096], buf[256];
+	if (rel && rellen)
+		rel[0] = '\0';
+	if (!fs_path(p, sizeof p, "%s/%s", pattern_dir, link))
+		return 0;
+	ssize_t n = readlink(p, buf, sizeof buf - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	uint64_t v = rel_version(buf);
+	if (v && rel)
+		snprintf(rel, rellen, "%s", buf);
+	return v;
+}
+
+ward_err act_set_link(const char *pattern_dir, const char *link, const char *rel)
+{
+	char tmp[4096], dst[4096];
+	if (!fs_path(tmp, sizeof tmp, "%s/.%s.tmp", pattern_dir, link) ||
+	    !fs_path(dst, sizeof dst, "%s/%s", pattern_dir, link))
+		return WARD_ELIMIT;
+	unlink(tmp); /* a leftover from an interrupted switch */
+	if (symlink(rel, tmp) != 0)
+		return WARD_EIO;
+	/* rename(2) replaces the old link in one step: a reader resolves
+	 * either the old or the new target, never nothing. */
+	if (rename(tmp, dst) != 0) {
+		unlink(tmp);
+		return WARD_EIO;
+	}
+	return fs_sync_dir(pattern_dir);
+}
+
+ward_err act_test_load(const char *dir, uint64_t mem, uint64_t cpu_s, char *why, size_t whylen)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(why, whylen, "fork: %s", strerror(errno));
+		return WARD_EIO;
+	}
+	if (pid == 0) {
+		/* The child: limits first, then the load. A hostile or broken
+		 * release can only exhaust this process. Address-space limits
+		 * and sanitizers' shadow memory do not mix, so sanitizer builds
+		 * rely on the CPU and wall-clock limits alone. */
+#if !defined(__SANITIZE_ADDRESS__)
+		struct rlimit as = {(rlim_t)mem, (rlim_t)mem};
+		if (setrlimit(RLIMIT_AS, &as) != 0)
+			_exit(125);
+#endif
+		struct rlimit cpu = {(rlim_t)cpu_s, (rlim_t)cpu_s + 1};
+		if (setrlimit(RLIMIT_CPU, &cpu) != 0)
+			_exit(125);
+		uint64_t wall = cpu_s * 2 + 5;
+		alarm(wall > 86400 ? 86400 : (unsigned)wall);
+		const char *paths[1] = {dir};
+		ward_load_opts opts = {0};
+		ward_db *db = NULL;
+		ward_err e = ward_db_load(paths, 1, &opts, &db);
+		int rc = 0;
+		if (e != WARD_OK)
+			rc = 10 + (int)e;
+		else if (ward_db_count(db, WARD_COUNT_BAD_FILES) ||
+			 ward_db_count(db, WARD_COUNT_BAD_LINES))
+			rc = 3;
+		ward_db_free(db);
+		_exit(rc);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			snprintf(why, whylen, "waitpid: %s", strerror(errno));
+			return WARD_EIO;
+		}
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return WARD_OK;
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		snprintf(why, whylen, "test load of %s killed by signal %d%s", dir, sig,
+			 sig == SIGXCPU || sig == SIGKILL ? " (CPU limit)"
+			 : sig == SIGALRM		  ? " (time limit)"
+						  : "");
+	} else if (WEXITSTATUS(status) == 3) {
+		snprintf(why, whylen, "test load of %s: some database files or lines are bad", dir);
+	} else if (WEXITSTATUS(status) >= 10 && WEXITSTATUS(status) < 10 + WARD_ERR_COUNT) {
+		snprintf(why, whylen, "test load of %s failed: %s", dir,
+			 ward_strerror((ward_err)(WEXITSTATUS(status) - 10)));
+	} else {
+		snprintf(why, whylen, "test load of %s failed (exit %d)", dir, WEXITSTATUS(status));
+	}
+	return WARD_ECORRUPT;
+}
+
+void act_cleanup(const char *pattern_dir)
+{
+	char cur[256], prev[256], vdir[4096], p[4096];
+	act_link_version(pattern_dir, "current", cur, sizeof cur);
+	act_link_version(pattern_dir, "previous", prev, sizeof prev);
+	if (!fs_path(vdir, sizeof vdir, "%s/versions", pattern_dir))
+		return;
+	DIR *d = opendir(vdir);
+	if (!d)
+		return;
+	struct dirent *de;
+	unsigned seen = 0;
+	/* Bounded: the directory holds a handful of versions; a flood of
+	 * entries is left for the next run rather than looped over forever. */
+	while ((de = readdir(d)) && seen++ < 4096) {
+		char rel[300];
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(rel, sizeof rel, "versions/%s", de->d_name);
+		if (!strcmp(rel, cur) || !strcmp(rel, prev))
+			continue;
+		if (fs_path(p, sizeof p, "%s/%s", vdir, de->d_name))
+			(void)fs_rmtree(p, 4);
+	}
+	closedir(d);
+}
