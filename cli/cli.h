@@ -107,6 +107,8 @@ void ps_free(struct ps_worker *w);
 /* ---- commands (return the process exit code) ---- */
 int cmd_scan(int argc, char **argv);
 int cmd_db(int argc, char **argv);
+int cmd_repo(int argc, char **argv);   /* cli/update.c */
+int cmd_update(int argc, char **argv); /* cli/update.c */
 int cmd_pattern(int argc, char **argv); /* cli/pattern.c */
 
 /* Signatures that can produce a detection (hash, section hash, import hash,
