@@ -51,7 +51,7 @@ EICAR_HEX=$(eicar | od -An -v -tx1 | tr -d ' \n')
 # args` under /usr/bin/time and, outside ASan, under an address-space cap of
 # 4 x RSS_CAP (a runaway allocation fails instead of swapping). Sets OUT
 # (stdout), ERR (stderr), RC, WALL (s), RSS (KiB), and fails the case when
-# the process crashed, ran past SCANTIME + MARGIN_S, or used more than
+# the process crashed, ran past SCANTIME (x NFILES when set) + MARGIN_S, or used more than
 # RSS_CAP MiB.
 run_ward() {
 	local label=$1 st=$2 cap=$3
@@ -71,7 +71,9 @@ run_ward() {
 	ERR=$(cat "$T/.err")
 	# time(1) prints "Command exited with non-zero status N" first: take the last line.
 	read -r WALL RSS < <(tail -n 1 "$T/.time")
-	local limit_s=$(((st + 999) / 1000 + MARGIN_S))
+	# NFILES: the scan time budget is per file; with several files scanned
+	# in one run (one thread), the bound is NFILES budgets.
+	local limit_s=$(((${NFILES:-1} * st + 999) / 1000 + MARGIN_S))
 	if [ "$RC" -ge 3 ]; then
 		fail "$label: exit $RC (crash, sanitizer report or leak)"
 		echo "$ERR" | head -30

@@ -115,6 +115,22 @@ def gen_overlap(out, a):
     write(out, body + cd + zip_end(min(a.count, 0xFFFF), len(cd), len(body)))
 
 
+def gen_repeat(out, a):
+    """a.count distinct zip members (own local headers, no overlap), each
+    a.mib MiB of zeros: the deflate stream is computed once and copied."""
+    stream, crc = zeros_deflate(a.mib * MIB)
+    usize = a.mib * MIB
+    body, cd, off = [], [], 0
+    for i in range(a.count):
+        name = "z%05d.bin" % i
+        lh = zip_local(name, 8, crc, len(stream), usize) + stream
+        cd.append(zip_central(name, 8, crc, len(stream), usize, off))
+        body.append(lh)
+        off += len(lh)
+    cdb = b"".join(cd)
+    write(out, b"".join(body) + cdb + zip_end(min(a.count, 0xFFFF), len(cdb), off))
+
+
 def gen_nested(out, a):
     """a.depth zips, each holding the next; the innermost holds EICAR (or
     harmless text with --clean). Deflated, so EICAR is not visible in the
@@ -596,7 +612,7 @@ def gen_junk(out, a):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=["zipbomb", "bz2bomb", "overlap", "nested", "fanout", "many",
+    p.add_argument("kind", choices=["zipbomb", "bz2bomb", "overlap", "repeat", "nested", "fanout", "many",
                                     "mutants", "quine", "pe", "elf", "junk"])
     p.add_argument("out")
     p.add_argument("--mib", type=int, default=64)
