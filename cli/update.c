@@ -161,8 +161,8 @@ static bool parse_args(const char *cmd, int argc, char **argv, struct args *a)
 			if (!cli_parse_number(v, 86400, &a->timeout) || !a->timeout)
 				return bad(cmd, "bad timeout", v);
 		} else if (!strcmp(o, "--load-mem")) {
-			if (!cli_parse_size(v, &a->load_mem) || a->load_mem < (64u << 20))
-				return bad(cmd, "bad --load-mem (at least 64M)", v);
+			if (!cli_parse_size(v, &a->load_mem) || a->load_mem < (1u << 20))
+				return bad(cmd, "bad --load-mem (at least 1M)", v);
 		} else if (!strcmp(o, "--load-cpu")) {
 			if (!cli_parse_number(v, 86400, &a->load_cpu) || !a->load_cpu)
 				return bad(cmd, "bad --load-cpu", v);

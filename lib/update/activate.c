@@ -131,9 +131,34 @@ ward_err act_test_load(const char *dir, uint64_t mem, uint64_t cpu_s, char *why,
 	return WARD_ECORRUPT;
 }
 
+/* Temporaries of an interrupted run (a crash, kill -9): the caller holds
+ * the state lock, so none of them belongs to a live client. */
+static void remove_temporaries(const char *pattern_dir)
+{
+	static const char *const prefixes[] = {".download.", ".unpack.", ".current.tmp",
+					       ".previous.tmp"};
+	char p[4096];
+	DIR *d = opendir(pattern_dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	unsigned seen = 0;
+	while ((de = readdir(d)) && seen++ < 4096) {
+		for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+			if (strncmp(de->d_name, prefixes[i], strlen(prefixes[i])))
+				continue;
+			if (fs_path(p, sizeof p, "%s/%s", pattern_dir, de->d_name))
+				(void)fs_rmtree(p, 4);
+			break;
+		}
+	}
+	closedir(d);
+}
+
 void act_cleanup(const char *pattern_dir)
 {
 	char cur[256], prev[256], vdir[4096], p[4096];
+	remove_temporaries(pattern_dir);
 	act_link_version(pattern_dir, "current", cur, sizeof cur);
 	act_link_version(pattern_dir, "previous", prev, sizeof prev);
 	if (!fs_path(vdir, sizeof vdir, "%s/versions", pattern_dir))

@@ -37,7 +37,8 @@ ward_err act_test_load(const char *dir, uint64_t mem, uint64_t cpu_s, char *why,
 /* Point PATTERN/link at rel ("versions/V-TAG") atomically. */
 ward_err act_set_link(const char *pattern_dir, const char *link, const char *rel) WARD_WUR;
 
-/* Remove version directories that neither link names, and temporaries. */
+/* Remove version directories that neither link names, and temporaries of
+ * interrupted runs. Call with the state lock held. */
 void act_cleanup(const char *pattern_dir);
 
 #endif /* WARD_UPDATE_ACTIVATE_H */
