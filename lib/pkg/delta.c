@@ -363,8 +363,19 @@ static bool script_num(cursor *c, char sep, uint64_t *v)
 	return cur_u8(c, &ch) && ch == sep;
 }
 
+/* dbuf_add that remembers the first error: ELIMIT means the output grew
+ * past the size the manifest gives (corruption), ENOMEM is ours. */
+static bool out_add(dbuf *out, const void *p, size_t n, ward_err *err)
+{
+	ward_err e = dbuf_add(out, p, n);
+	if (e != WARD_OK && *err == WARD_OK)
+		*err = e;
+	return e == WARD_OK;
+}
+
 /* Copy whole base lines until `upto` lines have been consumed. */
-static bool copy_lines(cursor *base, uint64_t *lineno, uint64_t upto, dbuf *out, bool copy)
+static bool copy_lines(cursor *base, uint64_t *lineno, uint64_t upto, dbuf *out, bool copy,
+		       ward_err *err)
 {
 	while (*lineno < upto) {
 		size_t left = cur_left(base);
@@ -373,7 +384,7 @@ static bool copy_lines(cursor *base, uint64_t *lineno, uint64_t upto, dbuf *out,
 		const uint8_t *p = base->base + base->pos;
 		const uint8_t *nl = memchr(p, '\n', left);
 		size_t len = nl ? (size_t)(nl - p) + 1 : left;
-		if (copy && dbuf_add(out, p, len) != WARD_OK)
+		if (copy && !out_add(out, p, len, err))
 			return false;
 		base->pos += len;
 		(*lineno)++;
@@ -397,6 +408,7 @@ static ward_err apply_script(const ward_pkg_file *bf, const ward_pkg_file *sf, s
 	cursor base = cur_make(bf->data, bf->len);
 	uint64_t lineno = 0; /* base lines consumed */
 	size_t ops = 0;
+	ward_err err = WARD_OK;
 	dbuf_init(out, want_len + 1); /* the ceiling counts the NUL */
 	while (cur_left(&s) > 0) {
 		uint8_t op;
@@ -411,8 +423,8 @@ static ward_err apply_script(const ward_pkg_file *bf, const ward_pkg_file *sf, s
 			if (!script_num(&s, ' ', &pos) || !script_num(&s, '\n', &count) || pos == 0 ||
 			    count == 0 || pos - 1 < lineno || count > UINT64_MAX - pos)
 				goto bad;
-			if (!copy_lines(&base, &lineno, pos - 1, out, true) ||
-			    !copy_lines(&base, &lineno, pos - 1 + count, out, false))
+			if (!copy_lines(&base, &lineno, pos - 1, out, true, &err) ||
+			    !copy_lines(&base, &lineno, pos - 1 + count, out, false, &err))
 				goto bad;
 		} else {
 			if (!script_num(&s, ' ', &pos) || !script_num(&s, ' ', &count) ||
@@ -421,19 +433,18 @@ static ward_err apply_script(const ward_pkg_file *bf, const ward_pkg_file *sf, s
 				goto bad;
 			const uint8_t *text = cur_take(&s, (size_t)bytes);
 			if (!text || count_lines(text, (size_t)bytes) != count ||
-			    !copy_lines(&base, &lineno, pos, out, true) ||
-			    dbuf_add(out, text, (size_t)bytes) != WARD_OK)
+			    !copy_lines(&base, &lineno, pos, out, true, &err) ||
+			    !out_add(out, text, (size_t)bytes, &err))
 				goto bad;
 		}
 	}
 	/* The rest of the base. */
-	if (cur_left(&base) > 0 &&
-	    dbuf_add(out, base.base + base.pos, cur_left(&base)) != WARD_OK)
+	if (cur_left(&base) > 0 && !out_add(out, base.base + base.pos, cur_left(&base), &err))
 		goto bad;
 	return WARD_OK;
 bad:
-	/* dbuf_add fails only at the ceiling (output longer than the manifest
-	 * says) or on ENOMEM; either way the delta does not apply. */
+	if (err == WARD_ENOMEM)
+		return WARD_ENOMEM;
 	pkg_why(why, whylen, "%s: edit script does not apply (command %zu)", sf->name, ops);
 	return WARD_ECORRUPT;
 }
@@ -487,46 +498,26 @@ static ward_err target_files(const char *man, size_t len, vec *out)
 	return WARD_OK;
 }
 
-ward_err ward_pkg_apply_delta(const uint8_t *base, size_t baselen, const uint8_t *delta,
-			      size_t deltalen, const ward_pkg_pubkey *key, uint8_t **out,
-			      size_t *outlen, char *why, size_t whylen)
+/* Steps 3 and 4 of "Applying a delta": rebuild every target file from the
+ * parsed (not necessarily verified) base and delta, assemble the full
+ * package with the target's trailer, compare with target-size/-sha256. The
+ * caller has verified the delta and checked the base; the fuzz harness calls
+ * this directly so that hostile edit scripts reach the applier. */
+ward_err pkg_delta_rebuild(const ward_pkg *bp, const ward_pkg *dp, uint8_t **out, size_t *outlen,
+			   char *why, size_t whylen)
 {
 	ward_err e;
-	ward_pkg *dp = NULL, *bp = NULL;
 	vec tf = {0};
 	dbuf *bufs = NULL;
 	ward_pkg_member_in *mem = NULL;
 	uint8_t *res = NULL;
 	size_t reslen = 0;
+	const ward_pkg_meta *dm = ward_pkg_get_meta(dp), *bm = ward_pkg_get_meta(bp);
 	*out = NULL;
 	*outlen = 0;
-
-	/* 1. The delta's own signature. */
-	e = ward_pkg_verify(delta, deltalen, key, &dp, why, whylen);
-	if (e != WARD_OK)
-		goto out;
-	const ward_pkg_meta *dm = ward_pkg_get_meta(dp);
-	if (dm->kind != WARD_PKG_KIND_DELTA) {
-		pkg_why(why, whylen, "not a delta package");
-		e = WARD_EINVAL;
-		goto out;
-	}
-	/* 2. The base it applies to. */
-	uint8_t bh[32];
-	pkg_sha256(base, baselen, bh);
-	if (CRYPTO_memcmp(bh, dm->base_sha256, 32) != 0) {
-		pkg_why(why, whylen, "the delta is for another base package (SHA-256 differs)");
-		e = WARD_ECORRUPT;
-		goto out;
-	}
-	e = ward_pkg_parse(base, baselen, &bp, why, whylen);
-	if (e != WARD_OK)
-		goto out;
-	const ward_pkg_meta *bm = ward_pkg_get_meta(bp);
-	if (bm->kind != WARD_PKG_KIND_FULL || bm->version != dm->base_version) {
-		pkg_why(why, whylen, "base package version does not match the delta");
-		e = WARD_ECORRUPT;
-		goto out;
+	if (dm->kind != WARD_PKG_KIND_DELTA || bm->kind != WARD_PKG_KIND_FULL) {
+		pkg_why(why, whylen, "want a full base and a delta");
+		return WARD_EINVAL;
 	}
 	const ward_pkg_file *manf = find_file(dm, ".manifest"), *sigf = find_file(dm, ".signature");
 	if (!manf || !sigf || sigf->len != WARD_PKG_TRAILER_LEN || manf->len == 0) {
@@ -618,13 +609,10 @@ ward_err ward_pkg_apply_delta(const uint8_t *base, size_t baselen, const uint8_t
 		e = WARD_ECORRUPT;
 		goto out;
 	}
-	/* 5. And it must verify as a full package on its own. */
-	e = ward_pkg_verify(res, reslen, key, NULL, why, whylen);
-	if (e != WARD_OK)
-		goto out;
 	*out = res;
 	*outlen = reslen;
 	res = NULL;
+	e = WARD_OK;
 out:
 	if (bufs)
 		for (size_t i = 0; i < tf.len; i++)
@@ -633,6 +621,60 @@ out:
 	w_free(mem);
 	w_free(res);
 	vec_free(&tf);
+	return e;
+}
+
+ward_err ward_pkg_apply_delta(const uint8_t *base, size_t baselen, const uint8_t *delta,
+			      size_t deltalen, const ward_pkg_pubkey *key, uint8_t **out,
+			      size_t *outlen, char *why, size_t whylen)
+{
+	ward_err e;
+	ward_pkg *dp = NULL, *bp = NULL;
+	uint8_t *res = NULL;
+	size_t reslen = 0;
+	*out = NULL;
+	*outlen = 0;
+
+	/* 1. The delta's own signature. */
+	e = ward_pkg_verify(delta, deltalen, key, &dp, why, whylen);
+	if (e != WARD_OK)
+		goto out;
+	const ward_pkg_meta *dm = ward_pkg_get_meta(dp);
+	if (dm->kind != WARD_PKG_KIND_DELTA) {
+		pkg_why(why, whylen, "not a delta package");
+		e = WARD_EINVAL;
+		goto out;
+	}
+	/* 2. The base it applies to. */
+	uint8_t bh[32];
+	pkg_sha256(base, baselen, bh);
+	if (CRYPTO_memcmp(bh, dm->base_sha256, 32) != 0) {
+		pkg_why(why, whylen, "the delta is for another base package (SHA-256 differs)");
+		e = WARD_ECORRUPT;
+		goto out;
+	}
+	e = ward_pkg_parse(base, baselen, &bp, why, whylen);
+	if (e != WARD_OK)
+		goto out;
+	const ward_pkg_meta *bm = ward_pkg_get_meta(bp);
+	if (bm->kind != WARD_PKG_KIND_FULL || bm->version != dm->base_version) {
+		pkg_why(why, whylen, "base package version does not match the delta");
+		e = WARD_ECORRUPT;
+		goto out;
+	}
+	/* 3, 4. Rebuild and compare with the target's hash. */
+	e = pkg_delta_rebuild(bp, dp, &res, &reslen, why, whylen);
+	if (e != WARD_OK)
+		goto out;
+	/* 5. And it must verify as a full package on its own. */
+	e = ward_pkg_verify(res, reslen, key, NULL, why, whylen);
+	if (e != WARD_OK)
+		goto out;
+	*out = res;
+	*outlen = reslen;
+	res = NULL;
+out:
+	w_free(res);
 	ward_pkg_free(dp);
 	ward_pkg_free(bp);
 	return e;

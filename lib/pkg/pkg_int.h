@@ -56,4 +56,9 @@ ward_err pkg_assemble(uint32_t kind, const char *manifest, size_t mlen,
 ward_err pkg_sign_trailer(const ward_pkg_seckey *key, uint8_t *buf, size_t len, char *why,
 			  size_t whylen);
 
+/* Rebuild the target of a delta from a parsed base and delta (no signature
+ * or base-hash checks: ward_pkg_apply_delta does those). */
+ward_err pkg_delta_rebuild(const ward_pkg *bp, const ward_pkg *dp, uint8_t **out, size_t *outlen,
+			   char *why, size_t whylen);
+
 #endif /* WARD_PKG_INT_H */
