@@ -1,0 +1,414 @@
+/*
+ * Scanning worker processes (STYLE.md 8: privilege separation).
+ *
+ * The daemon never scans in its own address space: every scan runs in a
+ * worker process forked from it, which inherits a copy-on-write view of the
+ * active pattern set and owns one ward_scanner. The daemon opens files (or
+ * fills a memfd with stream data) and passes the descriptor over a
+ * SOCK_SEQPACKET socketpair; the worker answers with one message. When a
+ * signature or a file makes the worker crash, only that worker dies: the
+ * daemon sees EOF, answers that one request with an error, tells the pattern
+ * supervisor (which counts failures per pattern generation) and forks a new
+ * worker for the next request. A worker that does not answer within
+ * MaxScanTime + WorkerHangGrace is killed and counted the same way.
+ *
+ * Fork from a threaded process: the child uses only the inherited immutable
+ * database, the allocator, the scanner and plain system calls (no stdio, no
+ * daemon mutex), so a lock held by another daemon thread at fork time cannot
+ * deadlock it. Every descriptor but its socket is closed at once, so client
+ * connections and listeners are not kept open by workers.
+ *
+ * Messages (host byte order, same machine):
+ *   request: struct wreq + one descriptor (SCM_RIGHTS)
+ *   reply:   struct wrep + nnames NUL-terminated strings (names, or one error)
+ * The daemon parses replies as hostile input: a compromised worker must not
+ * be able to corrupt the daemon.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "ward/sandbox.h"
+#include "wardd.h"
+
+#define WREQ_MAGIC 0x57524551u /* "WREQ" */
+#define WREP_MAGIC 0x57524550u /* "WREP" */
+#define WREQ_ALLMATCH 0x1u
+
+struct wreq {
+	uint32_t magic;
+	uint32_t flags;
+};
+
+struct wrep {
+	uint32_t magic;
+	uint32_t status; /* SCAN_CLEAN, SCAN_FOUND or SCAN_ERROR */
+	uint64_t bytes;
+	uint32_t nnames;
+	uint32_t pad;
+};
+
+/* ---- the worker process ---- */
+
+static void close_other_fds(int keep)
+{
+	/* keep is 3 by now; everything above it goes. */
+	(void)keep;
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 4u, ~0u, 0u) == 0)
+		return;
+#endif
+	long max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 4; fd < max; fd++)
+		close(fd);
+}
+
+static bool send_all_msg(int sock, const void *p, size_t n)
+{
+	for (;;) {
+		ssize_t w = send(sock, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		return w == (ssize_t)n;
+	}
+}
+
+static void test_hook(const ward_report *rep, bool hooks)
+{
+	if (!hooks)
+		return;
+	for (size_t i = 0; i < rep->ndetections; i++) {
+		const char *name = rep->detections[i].name;
+		if (!name)
+			continue;
+		if (!strncmp(name, WARDD_TEST_CRASH_PREFIX, sizeof WARDD_TEST_CRASH_PREFIX - 1))
+			abort();
+		if (!strncmp(name, WARDD_TEST_HANG_PREFIX, sizeof WARDD_TEST_HANG_PREFIX - 1))
+			for (;;) {
+				/* clock_nanosleep: the one way to wait the sandbox allows */
+				struct timespec ts = {1, 0};
+				clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+			}
+	}
+}
+
+static __attribute__((noreturn)) void worker_main(int sock, const ward_db *db,
+						   const struct wardd_conf *c, pid_t parent)
+{
+	if (sock != 3) {
+		if (dup2(sock, 3) < 0)
+			_exit(70);
+		sock = 3;
+	}
+	close_other_fds(sock);
+	/* Die with the daemon; a worker must never outlive it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	/* The daemon's handlers write to its descriptors, which are gone here. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaction(s, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_NAME, "wardd-worker");
+
+	const char *h = getenv(WARDD_TEST_HOOK_ENV);
+	bool hooks = h && !strcmp(h, "1");
+	ward_scanner *allm = NULL, *first = NULL;
+	if (ward_scanner_new(db, &c->limits, 0, &first) != WARD_OK ||
+	    ward_scanner_new(db, &c->limits, WARD_SCAN_ALLMATCH, &allm) != WARD_OK)
+		_exit(71);
+	/* From here on the worker can only read what it is sent and answer on
+	 * its socket (include/ward/sandbox.h). Where the kernel or the build
+	 * has no seccomp the daemon said so at start-up. */
+	if (c->worker_sandbox) {
+		ward_err se = ward_sandbox_enter(sock, 0);
+		if (se != WARD_OK && se != WARD_EUNSUPPORTED)
+			_exit(72);
+	}
+
+	static char out[WARDD_MAX_WORKER_REPLY];
+	for (;;) {
+		struct wreq req;
+		struct iovec iov = {&req, sizeof req};
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} cbuf;
+		struct msghdr m = {0};
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = cbuf.buf;
+		m.msg_controllen = sizeof cbuf.buf;
+		ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0); /* the daemon closed our socket: retire */
+		int fd = -1;
+		for (struct cmsghdr *ch = CMSG_FIRSTHDR(&m); ch; ch = CMSG_NXTHDR(&m, ch))
+			if (ch->cmsg_level == SOL_SOCKET && ch->cmsg_type == SCM_RIGHTS &&
+			    ch->cmsg_len == CMSG_LEN(sizeof(int)) && fd < 0)
+				memcpy(&fd, CMSG_DATA(ch), sizeof fd);
+		struct wrep rep = {.magic = WREP_MAGIC, .status = SCAN_ERROR};
+		size_t off = sizeof rep;
+		const char *err = NULL;
+		if (n != (ssize_t)sizeof req || req.magic != WREQ_MAGIC || fd < 0) {
+			err = "bad request to worker";
+		} else {
+			const ward_report *r = NULL;
+			ward_scanner *s = (req.flags & WREQ_ALLMATCH) ? allm : first;
+			ward_err e = ward_scanner_scan_fd(s, fd, NULL, &r);
+			if (e != WARD_OK) {
+				err = ward_strerror(e);
+			} else {
+				test_hook(r, hooks);
+				rep.bytes = r->bytes_scanned;
+				rep.status = r->ndetections ? SCAN_FOUND : SCAN_CLEAN;
+				for (size_t i = 0; i < r->ndetections && i < 1024; i++) {
+					const char *nm = r->detections[i].name ? r->detections[i].name : "";
+					size_t l = strlen(nm) + 1;
+					if (l > sizeof out - off)
+						break;
+					memcpy(out + off, nm, l);
+					off += l;
+					rep.nnames++;
+				}
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		if (err) {
+			rep.status = SCAN_ERROR;
+			size_t l = strlen(err) + 1;
+			memcpy(out + off, err, l);
+			off += l;
+			rep.nnames = 1;
+		}
+		memcpy(out, &rep, sizeof rep);
+		if (!send_all_msg(sock, out, off))
+			_exit(0);
+	}
+}
+
+/* ---- the daemon's side ---- */
+
+static bool spawn(struct worker *w, const struct wardd_conf *c)
+{
+	struct patset *p = patterns_acquire();
+	if (!p)
+		return false;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		patterns_release(p);
+		return false;
+	}
+	pid_t parent = getpid();
+	/* The reference held across fork() keeps p->db mapped and intact in
+	 * the child's copy even if a reload releases it meanwhile. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		worker_main(sv[1], p->db, c, parent);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		patterns_release(p);
+		log_kv(LOG_ERROR, "worker_fork_failed", "errno=%d", errno);
+		return false;
+	}
+	w->pid = pid;
+	w->sock = sv[0];
+	w->generation = p->generation;
+	patterns_release(p);
+	atomic_fetch_add(&g_metrics.workers_started, 1);
+	return true;
+}
+
+static int reap(pid_t pid)
+{
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+void worker_stop(struct worker *w)
+{
+	if (w->sock >= 0)
+		close(w->sock); /* the worker sees EOF and exits */
+	if (w->pid > 0) {
+		/* An idle worker exits at once; do not wait on one that might
+		 * not, after a bug: make sure. */
+		kill(w->pid, SIGKILL);
+		reap(w->pid);
+	}
+	w->pid = 0;
+	w->sock = -1;
+	w->generation = 0;
+}
+
+static void set_error(struct scan_result *r, enum scan_status st, const char *msg)
+{
+	r->status = st;
+	r->nnames = 1;
+	snprintf(r->buf, sizeof r->buf, "%s", msg);
+	r->names[0] = r->buf;
+}
+
+/* Parse the worker's reply in r->buf[0..n) (untrusted: bounds checked). */
+static bool parse_reply(struct scan_result *r, size_t n)
+{
+	struct wrep rep;
+	if (n < sizeof rep)
+		return false;
+	memcpy(&rep, r->buf, sizeof rep);
+	if (rep.magic != WREP_MAGIC || rep.nnames > sizeof r->names / sizeof r->names[0] ||
+	    (rep.status != SCAN_CLEAN && rep.status != SCAN_FOUND && rep.status != SCAN_ERROR))
+		return false;
+	if ((rep.status != SCAN_CLEAN && rep.nnames == 0) || (rep.status == SCAN_CLEAN && rep.nnames))
+		return false;
+	size_t off = sizeof rep;
+	for (uint32_t i = 0; i < rep.nnames; i++) {
+		const char *s = r->buf + off;
+		const char *z = memchr(s, '\0', n - off);
+		if (!z)
+			return false;
+		r->names[i] = s;
+		off += (size_t)(z - s) + 1;
+	}
+	r->status = (enum scan_status)rep.status;
+	r->nnames = rep.nnames;
+	r->bytes = rep.bytes;
+	return true;
+}
+
+static bool send_req(struct worker *w, int fd, bool allmatch)
+{
+	struct wreq req = {WREQ_MAGIC, allmatch ? WREQ_ALLMATCH : 0};
+	struct iovec iov = {&req, sizeof req};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	memset(&cbuf, 0, sizeof cbuf);
+	struct msghdr m = {0};
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = cbuf.buf;
+	m.msg_controllen = sizeof cbuf.buf;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	for (;;) {
+		ssize_t n = sendmsg(w->sock, &m, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n == (ssize_t)sizeof req;
+	}
+}
+
+/* The worker is gone or hung: collect it and tell the supervisor. */
+static void worker_failed(struct worker *w, bool hung)
+{
+	if (hung)
+		kill(w->pid, SIGKILL);
+	int status = reap(w->pid);
+	close(w->sock);
+	if (hung)
+		atomic_fetch_add(&g_metrics.worker_hangs, 1);
+	else
+		atomic_fetch_add(&g_metrics.worker_crashes, 1);
+	patterns_worker_failed(w->generation, hung, status);
+	w->pid = 0;
+	w->sock = -1;
+}
+
+void worker_scan(struct worker *w, int fd, bool allmatch, const struct wardd_conf *c,
+		 struct scan_result *r)
+{
+	r->nnames = 0;
+	r->bytes = 0;
+	/* A new pattern generation is active: this worker retires, and the
+	 * next one forks from the new set. Its scan (if any) is long done:
+	 * each connection thread owns its worker. */
+	uint64_t gen = patterns_generation();
+	if (w->pid > 0 && w->generation != gen)
+		worker_stop(w);
+	for (int attempt = 0;; attempt++) {
+		if (w->pid <= 0 && !spawn(w, c)) {
+			set_error(r, SCAN_ERROR, "Can't start a scan worker");
+			return;
+		}
+		if (send_req(w, fd, allmatch))
+			break;
+		/* It died while idle (killed from outside): not this request's
+		 * fault; replace it once. */
+		worker_failed(w, false);
+		if (attempt > 0) {
+			set_error(r, SCAN_ERROR, "Can't reach a scan worker");
+			return;
+		}
+	}
+	int timeout = -1;
+	if (c->limits.max_scantime_ms) {
+		uint64_t t = c->limits.max_scantime_ms + (uint64_t)c->hang_grace * 1000u;
+		timeout = t > INT32_MAX ? INT32_MAX : (int)t;
+	}
+	uint64_t deadline = timeout >= 0 ? now_ms() + (uint64_t)timeout : 0;
+	for (;;) {
+		struct pollfd p = {w->sock, POLLIN, 0};
+		int left = -1;
+		if (timeout >= 0) {
+			uint64_t now = now_ms();
+			left = now >= deadline ? 0 : (int)(deadline - now);
+		}
+		int pr = poll(&p, 1, left);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr == 0) {
+			worker_failed(w, true);
+			set_error(r, SCAN_WORKER_HUNG, "Scan worker timed out");
+			return;
+		}
+		break;
+	}
+	ssize_t n;
+	do
+		n = recv(w->sock, r->buf, sizeof r->buf, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		worker_failed(w, false);
+		set_error(r, SCAN_WORKER_CRASHED, "Scan worker crashed");
+		return;
+	}
+	if (!parse_reply(r, (size_t)n)) {
+		/* A worker that talks nonsense is not trusted again. */
+		worker_failed(w, true);
+		set_error(r, SCAN_ERROR, "Scan worker sent a bad reply");
+	}
+}
