@@ -26,6 +26,7 @@ struct walk {
 	const struct archive_limits *lim;
 	uint64_t max_filesize;
 	uint64_t max_total;
+	uint32_t max_layers;
 	uint32_t max_files;
 	uint64_t total;   /* bytes extracted, all members */
 	uint32_t nfiles;  /* regular-file members visited */
@@ -93,19 +94,27 @@ static void enable_filters(struct archive *a)
 	archive_read_support_filter_compress(a);
 }
 
-static bool has_filter(struct archive *a)
+static int count_filters(struct archive *a)
 {
-	int n = archive_filter_count(a);
+	int n = archive_filter_count(a), layers = 0;
 	for (int i = 0; i < n; i++)
 		if (archive_filter_code(a, i) != ARCHIVE_FILTER_NONE)
-			return true;
-	return false;
+			layers++;
+	return layers;
 }
 
 /* A compressed stream: open with the raw format so it yields one member.
  * Returns NULL (and nothing to free) when no filter recognises buf; *oom
- * when libarchive could not allocate its handle. */
-static struct archive *open_raw(const uint8_t *buf, size_t len, bool *oom)
+ * when libarchive could not allocate its handle.
+ *
+ * libarchive stacks every compression layer it recognises (gzip in gzip in
+ * ...) inside one open, where ClamAV counts each layer as a recursion level.
+ * So the layers are counted against max_layers here: more layers, or more than
+ * libarchive itself will stack (a gzip quine decompresses to itself until
+ * libarchive's filter cap), are reported as AN_MAX_RECURSION and nothing is
+ * delivered; *deep is then set. */
+static struct archive *open_raw(const uint8_t *buf, size_t len, struct walk *w, bool *oom,
+				bool *deep)
 {
 	struct archive *a = archive_read_new();
 	if (!a) {
@@ -114,7 +123,25 @@ static struct archive *open_raw(const uint8_t *buf, size_t len, bool *oom)
 	}
 	enable_filters(a);
 	archive_read_support_format_raw(a);
-	if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK || !has_filter(a)) {
+	if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK) {
+		/* The only open failure that is about nesting; the message is
+		 * libarchive's fixed text for its stacking cap. */
+		const char *e = archive_error_string(a);
+		if (e && strstr(e, "too many filters")) {
+			*w->notes |= AN_MAX_RECURSION;
+			*deep = true;
+		}
+		archive_read_free(a);
+		return NULL;
+	}
+	int layers = count_filters(a);
+	if (layers == 0) {
+		archive_read_free(a);
+		return NULL;
+	}
+	if ((uint32_t)layers > w->max_layers) {
+		*w->notes |= AN_MAX_RECURSION;
+		*deep = true;
 		archive_read_free(a);
 		return NULL;
 	}
@@ -267,6 +294,20 @@ static ward_err walk_entries(struct walk *w, struct archive *a, archive_member_f
 			*w->notes |= AN_MAX_FILESIZE;
 			continue;
 		}
+		/* Nor inflate a member that cannot fit in what is left of
+		 * MaxScanSize (clamscan compares the declared size first): a
+		 * fan-out of small archives must not each inflate the remaining
+		 * budget for nothing. A zip member counts as trimmed to
+		 * MaxFileSize, since only that much of it is read. */
+		uint64_t want = archive_entry_size_is_set(e) && archive_entry_size(e) > 0
+					? (uint64_t)archive_entry_size(e)
+					: 0;
+		if (is_zip && want > w->max_filesize)
+			want = w->max_filesize;
+		if (want && (w->total >= w->max_total || want > w->max_total - w->total)) {
+			*w->notes |= AN_MAX_SCANSIZE;
+			continue;
+		}
 		member_name(e, name, WARD_MAX_MEMBER_NAME + 1);
 		bool deliver, stop;
 		ward_err err = read_member(w, a, is_zip, m, &deliver, &stop);
@@ -311,6 +352,7 @@ ward_err archive_walk(const uint8_t *buf, size_t len, const struct archive_limit
 		.max_filesize = lim->max_filesize ? lim->max_filesize : WARD_DEFAULT_MAX_FILESIZE,
 		.max_total = lim->max_total ? lim->max_total : WARD_DEFAULT_MAX_SCANSIZE,
 		.max_files = lim->max_files ? lim->max_files : WARD_DEFAULT_MAX_FILES,
+		.max_layers = lim->max_layers ? lim->max_layers : 1,
 		.in_len = len,
 		.notes = notes,
 		.msg = msg,
@@ -324,8 +366,10 @@ ward_err archive_walk(const uint8_t *buf, size_t len, const struct archive_limit
 		err = WARD_ENOMEM;
 		goto out;
 	}
-	bool oom = false;
-	a = open_raw(buf, len, &oom);
+	bool oom = false, deep = false;
+	a = open_raw(buf, len, &w, &oom, &deep);
+	if (deep)
+		goto out; /* too many layers: reported in notes, nothing to walk */
 	if (!a && !oom)
 		a = open_formats(buf, len, &w, &oom);
 	if (!a) {

@@ -110,6 +110,9 @@ struct archive_limits {
 	uint32_t max_files;     /* members visited at most (counting across the walk) */
 	uint64_t max_total;     /* bytes extracted at most, all members together */
 	uint64_t deadline_ms;   /* now_ms() value after which the walk stops; 0 none */
+	uint32_t max_layers;    /* compression layers one stream may stack (gzip in
+				 * gzip ...): each is a recursion level in ClamAV, so the
+				 * caller passes the levels it has left; 0 means 1 */
 };
 
 enum archive_note {
@@ -120,6 +123,7 @@ enum archive_note {
 	AN_CORRUPT = 16,     /* libarchive reported an error; see the message */
 	AN_RATIO = 32,       /* compression ratio past WARD_MAX_INFLATE_RATIO */
 	AN_ENCRYPTED = 64,   /* an encrypted member was skipped (added by archive.c) */
+	AN_MAX_RECURSION = 128, /* more stacked compression layers than max_layers */
 };
 
 /* Called once per regular-file member with its data (owned by the walker,

@@ -724,11 +724,23 @@ static void walk_container(struct ward_scanner *s, struct object *o)
 		note_limit(s, LIM_RECURSION);
 		return;
 	}
+	/* Nothing left of a budget: say so and do not walk (archive_walk reads
+	 * a zero limit as "its default", not as "none left"). */
+	if (s->files >= s->lim.max_files) {
+		note_limit(s, LIM_FILES);
+		return;
+	}
+	if (s->bytes >= s->lim.max_scansize) {
+		note_limit(s, LIM_SCANSIZE);
+		return;
+	}
+	uint32_t levels_left = s->lim.max_recursion - s->depth;
 	struct archive_limits al = {
 		.max_filesize = s->lim.max_filesize,
-		.max_files = s->lim.max_files > s->files ? s->lim.max_files - s->files : 0,
-		.max_total = s->lim.max_scansize > s->bytes ? s->lim.max_scansize - s->bytes : 0,
+		.max_files = s->lim.max_files - s->files,
+		.max_total = s->lim.max_scansize - s->bytes,
 		.deadline_ms = s->deadline,
+		.max_layers = levels_left,
 	};
 	unsigned notes = 0;
 	char msg[256] = "";
@@ -743,6 +755,8 @@ static void walk_container(struct ward_scanner *s, struct object *o)
 		note_limit(s, LIM_SCANSIZE);
 	if (notes & AN_MAX_SCANTIME)
 		note_limit(s, LIM_SCANTIME);
+	if (notes & AN_MAX_RECURSION)
+		note_limit(s, LIM_RECURSION);
 	if (notes & AN_CORRUPT)
 		note_error(s, "%s: corrupt archive: %s", obj_label(s), msg[0] ? msg : "unreadable");
 }
