@@ -450,7 +450,7 @@ static void worker_main(int sock_in, pid_t parent, const struct ps_config *c)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
-	signal(SIGPIPE, SIG_DFL);
+	prctl(PR_SET_NAME, "ward-worker");
 	if (!isolate_fds(sock_in))
 		_exit(3);
 	int sock = WORKER_SOCK_FD;
@@ -650,7 +650,17 @@ enum ps_frame_kind ps_read(struct ps_worker *w, ward_err *hello_status, struct p
 	return PS_BAD;
 }
 
-void ps_frame_done(struct ps_worker *w) { w->rlen = 0; }
+void ps_frame_done(struct ps_worker *w)
+{
+	w->rlen = 0;
+	/* A rare large result should not pin megabytes per worker for the
+	 * rest of the scan. */
+	if (w->ralloc > 65536) {
+		free(w->rbuf);
+		w->rbuf = NULL;
+		w->ralloc = 0;
+	}
+}
 
 bool ps_reap(struct ps_worker *w, bool kill_first, char *why, size_t whylen, int *sig)
 {

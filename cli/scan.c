@@ -1087,9 +1087,6 @@ int cmd_scan(int argc, char **argv)
 	a.cfg.db = db;
 	a.cfg.limits = &a.o.limits;
 	a.cfg.scan_flags = a.o.allmatch ? WARD_SCAN_ALLMATCH : 0;
-	/* A worker that died is noticed on its socket; writing to it must
-	 * not kill us (requests are sent with MSG_NOSIGNAL too). */
-	signal(SIGPIPE, SIG_IGN);
 	if (!pool_start(&a))
 		goto out;
 	a.progress = !a.o.quiet && isatty(2);
