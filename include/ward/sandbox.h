@@ -64,6 +64,10 @@ bool ward_sandbox_supported(void);
 /* Enter the sandbox for the rest of this process's life; it cannot be left.
  * Sets no_new_privs. ipc_fd is the one descriptor the process may write to and
  * send or receive messages on (-1: none). flags: WARD_SANDBOX_*.
+ * Before the filter goes in it loads what libraries would otherwise load from
+ * files on first use during a scan: the time zone (setting TZ to
+ * ":/etc/localtime" when TZ is unset, the same zone), the iconv conversions
+ * libarchive uses for member names, OpenSSL's configuration and digests.
  * Returns WARD_OK when the filter is installed; WARD_EUNSUPPORTED when the
  * kernel or the build lacks seccomp (nothing changed); WARD_ENOMEM or
  * WARD_EINTERNAL when the filter could not be built or loaded (nothing
