@@ -387,8 +387,16 @@ void patterns_stop(void)
 {
 	pthread_mutex_lock(&mu);
 	stopping = true;
+	bool busy = loading;
 	pthread_cond_signal(&cv);
 	pthread_mutex_unlock(&mu);
+	/* A load cannot be interrupted and may take many seconds on a full
+	 * set: at shutdown it is abandoned (the process is about to exit), and
+	 * the active set is left to the exit as well. */
+	if (busy) {
+		log_kv(LOG_INFO, "reload_abandoned", "reason=shutdown");
+		return;
+	}
 	if (started)
 		pthread_join(loader, NULL);
 	started = false;
