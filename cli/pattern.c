@@ -191,6 +191,12 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void sl_sort(struct strlist *l)
+{
+	if (l->n) /* qsort with a NULL base is undefined even for 0 items */
+		qsort(l->v, l->n, sizeof *l->v, cmp_str);
+}
+
 /* Regular files under dir (recursively when depth > 0), appended to out.
  * Returns false on an I/O error or when the list is full. */
 static bool walk_files(const char *dir, unsigned depth, struct strlist *out)
@@ -211,7 +217,7 @@ static bool walk_files(const char *dir, unsigned depth, struct strlist *out)
 	}
 	closedir(d);
 	/* Sorted, so the corpus order (and every report) is deterministic. */
-	qsort(names.v, names.n, sizeof *names.v, cmp_str);
+	sl_sort(&names);
 	for (size_t i = 0; ok && i < names.n; i++) {
 		char p[CLI_MAX_PATH];
 		struct stat st;
@@ -1038,7 +1044,8 @@ static bool find_added(struct qa *q)
 				free(bc.v);
 				return false;
 			}
-		qsort(bc.v, bc.n, sizeof *bc.v, cmp_span);
+		if (bc.n)
+			qsort(bc.v, bc.n, sizeof *bc.v, cmp_span);
 		a.file = i;
 		a.base = bc.v;
 		a.nbase = bc.n;
@@ -1282,7 +1289,7 @@ static void critical_files(struct qa *q, struct strlist *out)
 					    !strcmp(de->d_name, "libward.a"))
 						sl_add(&libs, de->d_name);
 				closedir(d);
-				qsort(libs.v, libs.n, sizeof *libs.v, cmp_str);
+				sl_sort(&libs);
 				for (size_t i = 0; i < libs.n; i++) {
 					char p[CLI_MAX_PATH];
 					struct stat st;
@@ -1314,7 +1321,7 @@ static void critical_files(struct qa *q, struct strlist *out)
 			sl_add(&sys, libdir.v[i]);
 	}
 	sl_free(&libdir);
-	qsort(sys.v, sys.n, sizeof *sys.v, cmp_str);
+	sl_sort(&sys);
 	/* Every k-th of the sorted list: the same sample on every run of the
 	 * same system, spread over all of it. */
 	size_t k = q->critical_max ? (sys.n + q->critical_max - 1) / q->critical_max : 0;
