@@ -67,6 +67,15 @@ static int allow(scmp_filter_ctx ctx, const char *name, unsigned nargs,
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, nargs, args);
 }
 
+/* One argument comparison with every field set (libseccomp's SCMP_A*
+ * macros leave datum_b out, which clang's -Wmissing-field-initializers
+ * flags). */
+static struct scmp_arg_cmp cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a, scmp_datum_t b)
+{
+	struct scmp_arg_cmp c = {.arg = arg, .op = op, .datum_a = a, .datum_b = b};
+	return c;
+}
+
 static int allow0(scmp_filter_ctx ctx, const char *name) { return allow(ctx, name, 0, NULL); }
 
 static int allow1(scmp_filter_ctx ctx, const char *name, struct scmp_arg_cmp a)
@@ -159,23 +168,23 @@ static ward_err build_and_load(int ipc_fd, unsigned flags)
 		rc |= allow0(ctx, asan_calls[i]);
 #endif
 	/* fstat() is fstatat(fd, "", st, AT_EMPTY_PATH) in current glibc. */
-	rc |= allow1(ctx, "newfstatat", SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
-	rc |= allow1(ctx, "fstatat64", SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
-	rc |= allow1(ctx, "statx", SCMP_A2(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
+	rc |= allow1(ctx, "newfstatat", cmp(3, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
+	rc |= allow1(ctx, "fstatat64", cmp(3, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
+	rc |= allow1(ctx, "statx", cmp(2, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
 	/* No new executable memory: an exploit cannot map shellcode. */
-	rc |= allow1(ctx, "mmap", SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	rc |= allow1(ctx, "mmap2", SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	rc |= allow1(ctx, "mprotect", SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	rc |= allow1(ctx, "mmap", cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	rc |= allow1(ctx, "mmap2", cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	rc |= allow1(ctx, "mprotect", cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* abort() signals itself; no other process can be signalled. */
-	rc |= allow1(ctx, "tgkill", SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	rc |= allow1(ctx, "tgkill", cmp(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
 	if (ipc_fd >= 0) {
 		scmp_datum_t fd = (scmp_datum_t)ipc_fd;
-		rc |= allow1(ctx, "write", SCMP_A0(SCMP_CMP_EQ, fd));
-		rc |= allow1(ctx, "sendmsg", SCMP_A0(SCMP_CMP_EQ, fd));
-		rc |= allow1(ctx, "recvmsg", SCMP_A0(SCMP_CMP_EQ, fd));
-		rc |= allow1(ctx, "recvfrom", SCMP_A0(SCMP_CMP_EQ, fd));
+		rc |= allow1(ctx, "write", cmp(0, SCMP_CMP_EQ, fd, 0));
+		rc |= allow1(ctx, "sendmsg", cmp(0, SCMP_CMP_EQ, fd, 0));
+		rc |= allow1(ctx, "recvmsg", cmp(0, SCMP_CMP_EQ, fd, 0));
+		rc |= allow1(ctx, "recvfrom", cmp(0, SCMP_CMP_EQ, fd, 0));
 		/* send() is sendto() without an address: no datagram elsewhere. */
-		struct scmp_arg_cmp to[2] = {SCMP_A0(SCMP_CMP_EQ, fd), SCMP_A4(SCMP_CMP_EQ, 0)};
+		struct scmp_arg_cmp to[2] = {cmp(0, SCMP_CMP_EQ, fd, 0), cmp(4, SCMP_CMP_EQ, 0, 0)};
 		rc |= allow(ctx, "sendto", 2, to);
 	}
 #ifdef SANDBOX_ASAN
@@ -183,8 +192,8 @@ static ward_err build_and_load(int ipc_fd, unsigned flags)
 	flags |= WARD_SANDBOX_ALLOW_STDERR;
 #endif
 	if (flags & WARD_SANDBOX_ALLOW_STDERR) {
-		rc |= allow1(ctx, "write", SCMP_A0(SCMP_CMP_EQ, 2));
-		rc |= allow1(ctx, "writev", SCMP_A0(SCMP_CMP_EQ, 2));
+		rc |= allow1(ctx, "write", cmp(0, SCMP_CMP_EQ, 2, 0));
+		rc |= allow1(ctx, "writev", cmp(0, SCMP_CMP_EQ, 2, 0));
 	}
 	if (rc != 0)
 		goto out;
