@@ -53,7 +53,7 @@ bool cli_parse_size(const char *s, uint64_t *out)
 		mul = 1024;
 		end++;
 	} else if (*end == 'M' || *end == 'm') {
-		mul = 1024 * 1024;
+		mul = (uint64_t)1024 * 1024;
 		end++;
 	}
 	if (*end != '\0' || __builtin_mul_overflow(v, mul, &v))
@@ -74,7 +74,7 @@ static bool sb_reserve(strbuf *b, size_t extra)
 		b->failed = true;
 		return false;
 	}
-	if (need <= b->alloc)
+	if (b->s && need <= b->alloc)
 		return true;
 	size_t n = b->alloc ? b->alloc : 256;
 	while (n < need)

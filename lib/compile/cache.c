@@ -77,7 +77,7 @@ out:
 static void key_hex(const uint8_t key[32], char out[65])
 {
 	static const char hx[] = "0123456789abcdef";
-	for (int i = 0; i < 32; i++) {
+	for (size_t i = 0; i < 32; i++) {
 		out[2 * i] = hx[key[i] >> 4];
 		out[2 * i + 1] = hx[key[i] & 15];
 	}

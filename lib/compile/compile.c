@@ -416,7 +416,8 @@ static ward_err build_pcre(struct ward_db *db)
 	size_t n = db->set.pcre.len;
 	if (!n)
 		return WARD_OK;
-	db->pcre = w_calloc(n, sizeof *db->pcre);
+	/* An array of pointers (pcre2_code *), one per PCRE subsignature. */
+	db->pcre = w_calloc(n, sizeof *db->pcre); // NOLINT(bugprone-sizeof-expression)
 	if (!db->pcre)
 		return WARD_ENOMEM;
 	for (size_t i = 0; i < n; i++) {

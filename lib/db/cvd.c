@@ -603,7 +603,7 @@ static void md5_hex(const uint8_t *p, size_t n, char out[33], bool *ok)
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
 	*ok = EVP_Digest(p, n, d, &dlen, EVP_md5(), NULL) == 1 && dlen == 16;
-	for (unsigned i = 0; i < 16; i++)
+	for (size_t i = 0; i < 16; i++)
 		snprintf(out + 2 * i, 3, "%02x", *ok ? d[i] : 0);
 }
 

@@ -330,7 +330,6 @@ static ward_err load_dir(struct sigset *set, int fd, const char *path)
 				goto out;
 			if (e && !first)
 				first = e;
-			e = WARD_OK;
 		}
 	}
 	e = first;

@@ -292,13 +292,13 @@ static ward_err parse_chain(struct lparse *p, size_t from, size_t to, unsigned d
 				dd--;
 			i++;
 		}
-		uint32_t idx;
+		uint32_t idx = NO_NODE;
 		if (i < chain_to) {
 			if (i == start)
 				return lfail(p, WARD_ECORRUPT, i, "missing left operand of '%c'", p->s[i]);
 			if ((e = new_node(p, p->s[i] == '&' ? LN_AND : LN_OR, i, &idx)) != WARD_OK)
 				return e;
-			uint32_t left;
+			uint32_t left = NO_NODE;
 			if ((e = parse_primary(p, start, i, depth, &left)) != WARD_OK)
 				return e;
 			node_at(p, idx)->a = left;
@@ -323,7 +323,7 @@ static ward_err parse_chain(struct lparse *p, size_t from, size_t to, unsigned d
 		return WARD_OK;
 	}
 	node_at(p, top)->a = first;
-	uint32_t right;
+	uint32_t right = NO_NODE;
 	if ((e = parse_primary(p, last_op + 1, to, depth, &right)) != WARD_OK)
 		return e;
 	node_at(p, top)->b = right;
@@ -358,7 +358,7 @@ ward_err logic_parse(const char *s, size_t len, uint32_t nsubs, struct lnode **o
 			  WARD_MAX_LOGIC_NODES * 16);
 		goto out;
 	}
-	uint32_t root;
+	uint32_t root = NO_NODE;
 	e = parse_chain(&p, 0, len, 0, false, &root);
 	if (e != WARD_OK)
 		goto out;

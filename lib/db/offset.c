@@ -82,7 +82,7 @@ ward_err offset_parse(const char *s, size_t len, struct sigoffset *out, char *wh
 
 	const char *what = NULL; /* what the number after the keyword is */
 	const char *numstart = s;
-	size_t numlen = body;
+	size_t numlen;
 	if (starts(s, body, "EOF-")) {
 		o.kind = OFF_EOF;
 		numstart = s + 4;

@@ -112,8 +112,10 @@ static bool pe_rawaddr(const struct pehdr *h, const cursor *c, const struct psec
 	}
 	for (uint32_t i = h->nsections; i-- > 0;) {
 		struct psect tmp;
-		const struct psect *s = all ? &all[i] : &tmp;
-		if (!all)
+		const struct psect *s = &tmp;
+		if (all)
+			s = &all[i];
+		else
 			pe_section(h, c, i, &tmp);
 		if (s->rsz && s->rva <= rva && s->rsz > rva - s->rva) {
 			*off = rva - s->rva + s->raw;
@@ -172,9 +174,9 @@ static ward_err pe_headers(const cursor *cin, struct pehdr *h)
 	if (ndirs > PE_NDIRS)
 		ndirs = PE_NDIRS;
 	/* The data directories must fit in SizeOfOptionalHeader and in the file. */
-	if (optsz < stored + ndirs * 8u)
+	if (optsz < stored + (size_t)ndirs * 8)
 		return WARD_ECORRUPT;
-	const uint8_t *dirs = cur_take(&c, ndirs * 8u);
+	const uint8_t *dirs = cur_take(&c, (size_t)ndirs * 8);
 	if (!dirs)
 		return WARD_ECORRUPT;
 	if (ndirs > 1) {
@@ -455,6 +457,9 @@ static size_t copy_name(const cursor *c, size_t off, size_t n, char *dst)
 {
 	const uint8_t *p = cur_at(c, off, n);
 	size_t k = 0;
+	/* dst is a C string even when the window is outside the file: callers
+	 * go on to strlen() it. */
+	dst[0] = '\0';
 	if (!p)
 		return 0;
 	while (k < n && p[k]) {
@@ -475,11 +480,12 @@ struct imphash_state {
 /* Append ",dll.func" (no comma for the very first entry), lowercased. The DLL
  * part stops at its first '.' when that dot starts ".dll", ".ocx" or ".sys"
  * (compared on 4 characters, case-insensitively, as ClamAV does). */
-static ward_err imp_add(struct imphash_state *st, const char *dll, const char *fn, size_t fnlen)
+static ward_err imp_add(struct imphash_state *st, const char *dll, size_t dlllen, const char *fn,
+		       size_t fnlen)
 {
 	char tmp[2 * PE_NAME_WINDOW + 4];
-	size_t j = 0, dlllen = strlen(dll);
-	const char *dot = strchr(dll, '.');
+	size_t j = 0;
+	const char *dot = memchr(dll, '.', dlllen);
 
 	if (dot && (prefix_icase(dot, ".ocx") || prefix_icase(dot, ".sys") || prefix_icase(dot, ".dll")))
 		dlllen = (size_t)(dot - dll);
@@ -505,7 +511,8 @@ static ward_err imp_add(struct imphash_state *st, const char *dll, const char *f
  * FirstThunk when that is 0 or unmappable), until a zero thunk or the end of
  * the file. */
 static ward_err imp_dll(struct imphash_state *st, const struct pehdr *h, const cursor *c,
-			const struct psect *secs, const char *dll, uint32_t oft, uint32_t ft)
+			const struct psect *secs, const char *dll, size_t dlllen, uint32_t oft,
+			uint32_t ft)
 {
 	uint32_t thu = 0;
 	bool ok = false;
@@ -550,7 +557,7 @@ static ward_err imp_dll(struct imphash_state *st, const struct pehdr *h, const c
 				continue;
 			fnlen = copy_name(c, (size_t)off + 2, win, fn);
 		}
-		ward_err err = imp_add(st, dll, fn, fnlen);
+		ward_err err = imp_add(st, dll, dlllen, fn, fnlen);
 		if (err != WARD_OK)
 			return err;
 	}
@@ -566,7 +573,7 @@ ward_err pe_imphash(const uint8_t *buf, size_t len, const struct exeinfo *pe, ui
 	struct imphash_state st = {NULL, 0, true, 0};
 	ward_err err;
 	uint32_t ep, impoff;
-	char dll[PE_NAME_WINDOW + 1];
+	char dll[PE_NAME_WINDOW + 1] = {0}; /* copy_name() fills it for each descriptor */
 
 	memset(md5, 0, 16);
 	*size = 0;
@@ -624,9 +631,12 @@ ward_err pe_imphash(const uint8_t *buf, size_t len, const struct exeinfo *pe, ui
 			err = WARD_ECORRUPT;
 			goto out;
 		}
-		size_t win = c.len - nameoff < PE_NAME_WINDOW ? c.len - nameoff : PE_NAME_WINDOW;
-		copy_name(&c, nameoff, win, dll);
-		err = imp_dll(&st, &h, &c, secs, dll, oft, ft);
+		/* A name mapped past the end of the file reads as empty (no
+		 * c.len - nameoff underflow, no uninitialised dll[]). */
+		size_t rest = nameoff < c.len ? c.len - nameoff : 0;
+		size_t win = rest < PE_NAME_WINDOW ? rest : PE_NAME_WINDOW;
+		size_t dlllen = copy_name(&c, nameoff, win, dll);
+		err = imp_dll(&st, &h, &c, secs, dll, dlllen, oft, ft);
 		if (err != WARD_OK)
 			goto out;
 	}

@@ -120,7 +120,7 @@ static char *md5hex(const uint8_t *p, size_t n, char out[33])
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned dl = 0;
 	assert_int_equal(EVP_Digest(p, n, d, &dl, EVP_md5(), NULL), 1);
-	for (unsigned i = 0; i < 16; i++)
+	for (size_t i = 0; i < 16; i++)
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 	return out;
 }
@@ -543,6 +543,7 @@ static void test_truncated_and_flipped(void **state)
 			got_free(&g);
 		}
 		assert_true(saw_corrupt);
+		assert_true(n > 0);
 		uint32_t x = 99;
 		for (unsigned k = 0; k < 2000; k++) {
 			uint8_t *c = malloc(n);

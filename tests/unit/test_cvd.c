@@ -93,7 +93,7 @@ static void md5_hex(const uint8_t *p, size_t n, char out[33])
 	unsigned char d[16];
 	unsigned int dl = 0;
 	assert_int_equal(EVP_Digest(p, n, d, &dl, EVP_md5(), NULL), 1);
-	for (int i = 0; i < 16; i++)
+	for (size_t i = 0; i < 16; i++)
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
@@ -518,7 +518,7 @@ static void test_signature_bitflip(void **state)
 	(void)state;
 	struct blob b = std_cvd(true);
 	char *sig = strchr(strstr((char *)b.p, ":90:") + 4, ':') + 1;
-	for (int i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		char *at = sig + i * 40;
 		char was = *at;
 		*at = was == 'a' ? 'b' : 'a';

@@ -67,8 +67,8 @@ static uint8_t *build_elf(const struct telf *t)
 	size_t o = 24;
 	put(b, o, t->entry, w, be);
 	put(b, o + w, phoff, w, be);
-	put(b, o + 2 * w, shoff, w, be);
-	o += 3 * w;
+	put(b, o + (size_t)2 * w, shoff, w, be);
+	o += (size_t)3 * w;
 	put(b, o, 0, 4, be);
 	put(b, o + 4, ehsz, 2, be);
 	put(b, o + 6, t->phentsize >= 0 ? (unsigned)t->phentsize : phsz, 2, be);

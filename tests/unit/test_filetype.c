@@ -128,17 +128,17 @@ static void test_ooxml(void **state)
 {
 	(void)state;
 	uint8_t z[512] = {0};
-	size_t o = lhdr(z, "word/document.xml");
+	lhdr(z, "word/document.xml");
 	assert_int_equal(det(z, sizeof z), FT_OOXML_WORD);
 	lhdr(z, "xl/workbook.xml");
 	assert_int_equal(det(z, sizeof z), FT_OOXML_XL);
 	lhdr(z, "ppt/presentation.xml");
 	assert_int_equal(det(z, sizeof z), FT_OOXML_PPT);
 	memset(z, 0, sizeof z);
-	o = lhdr(z, "[Content_Types].xml");
+	size_t o = lhdr(z, "[Content_Types].xml");
 	o += lhdr(z + o, "_rels/.rels");
 	o += lhdr(z + o, "docProps/app.xml");
-	o += lhdr(z + o, "word/document.xml");
+	lhdr(z + o, "word/document.xml");
 	assert_int_equal(det(z, sizeof z), FT_OOXML_WORD); /* "likely", then the walk */
 	memset(z, 0, sizeof z);
 	lhdr(z, "readme.txt");
