@@ -75,7 +75,8 @@ static int db_info(int argc, char **argv)
 	if (!cli_check_db_paths((const char *const *)argv, (size_t)argc))
 		return 2;
 	struct cli_diag_count count = {0};
-	ward_load_opts opts = {.diag = cli_diag_stderr, .diag_ctx = &count, .cache_dir = cli_cache_dir()};
+	ward_load_opts opts = {
+		.diag = cli_diag_stderr, .diag_ctx = &count, .cache_dir = cli_cache_dir()};
 	ward_db *db = NULL;
 	ward_err e = ward_db_load((const char *const *)argv, (size_t)argc, &opts, &db);
 	if (e != WARD_OK) {
@@ -163,7 +164,8 @@ static int db_check(int argc, char **argv)
 		} else {
 			uint64_t nbad = ward_db_count(db, WARD_COUNT_BAD_LINES);
 			uint64_t nsigs = cli_known_sigs(db);
-			sb_addf(&b, ": %llu signatures, %llu bad lines, %llu unsupported, %llu skipped (flevel)\n",
+			sb_addf(&b,
+				": %llu signatures, %llu bad lines, %llu unsupported, %llu skipped (flevel)\n",
 				(unsigned long long)nsigs, (unsigned long long)nbad,
 				(unsigned long long)ward_db_count(db, WARD_COUNT_UNSUPPORTED),
 				(unsigned long long)ward_db_count(db, WARD_COUNT_SKIPPED_FLEVEL));
@@ -174,7 +176,7 @@ static int db_check(int argc, char **argv)
 			total_sigs += nsigs;
 			total_bad += nbad;
 		}
-	next:
+next:
 		if (!b.failed) {
 			fflush(stdout);
 			(void)cli_write_all(1, b.s, b.len);

@@ -53,9 +53,12 @@ int main(int argc, char **argv)
 		return cmd_scan(argc - 2, argv + 2);
 	if (!strcmp(cmd, "db"))
 		return cmd_db(argc - 2, argv + 2);
-	if (!strcmp(cmd, "repo")) return cmd_repo(argc - 2, argv + 2);
-	if (!strcmp(cmd, "update")) return cmd_update(argc - 2, argv + 2);
-	if (!strcmp(cmd, "pattern")) return cmd_pattern(argc - 2, argv + 2);
+	if (!strcmp(cmd, "repo"))
+		return cmd_repo(argc - 2, argv + 2);
+	if (!strcmp(cmd, "update"))
+		return cmd_update(argc - 2, argv + 2);
+	if (!strcmp(cmd, "pattern"))
+		return cmd_pattern(argc - 2, argv + 2);
 	fprintf(stderr, "ward: unknown command '%s'\n", cmd);
 	print_usage(stderr);
 	return 2;

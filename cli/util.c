@@ -174,13 +174,27 @@ void sb_add_json(strbuf *b, const char *s)
 			continue;
 		}
 		switch (c) {
-		case '"': sb_add(b, "\\\"", 2); break;
-		case '\\': sb_add(b, "\\\\", 2); break;
-		case '\n': sb_add(b, "\\n", 2); break;
-		case '\r': sb_add(b, "\\r", 2); break;
-		case '\t': sb_add(b, "\\t", 2); break;
-		case '\b': sb_add(b, "\\b", 2); break;
-		case '\f': sb_add(b, "\\f", 2); break;
+		case '"':
+			sb_add(b, "\\\"", 2);
+			break;
+		case '\\':
+			sb_add(b, "\\\\", 2);
+			break;
+		case '\n':
+			sb_add(b, "\\n", 2);
+			break;
+		case '\r':
+			sb_add(b, "\\r", 2);
+			break;
+		case '\t':
+			sb_add(b, "\\t", 2);
+			break;
+		case '\b':
+			sb_add(b, "\\b", 2);
+			break;
+		case '\f':
+			sb_add(b, "\\f", 2);
+			break;
 		default:
 			if (c < 0x20 || c == 0x7f)
 				sb_addf(b, "\\u%04x", c);

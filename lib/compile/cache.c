@@ -63,7 +63,8 @@ ward_err cache_key(const char *const *exprs, const size_t *lens, const unsigned 
 			hdr[b] = (uint8_t)(l >> (8 * b));
 		for (int b = 0; b < 8; b++)
 			hdr[8 + b] = (uint8_t)((uint64_t)flags[i] >> (8 * b));
-		if (EVP_DigestUpdate(md, hdr, sizeof hdr) != 1 || EVP_DigestUpdate(md, exprs[i], lens[i]) != 1)
+		if (EVP_DigestUpdate(md, hdr, sizeof hdr) != 1 ||
+		    EVP_DigestUpdate(md, exprs[i], lens[i]) != 1)
 			goto out;
 	}
 	if (EVP_DigestFinal_ex(md, key, NULL) != 1)
@@ -138,7 +139,8 @@ bool cache_load(const char *dir, const uint8_t key[32], hs_database_t **out)
 	if (EVP_Digest(buf + CACHE_HDR, (size_t)blen, dg, NULL, EVP_sha256(), NULL) != 1 ||
 	    CRYPTO_memcmp(dg, buf + 40, 32) != 0)
 		goto out;
-	ok = hs_deserialize_database((const char *)buf + CACHE_HDR, (size_t)blen, out) == HS_SUCCESS;
+	ok = hs_deserialize_database((const char *)buf + CACHE_HDR, (size_t)blen, out) ==
+	     HS_SUCCESS;
 out:
 	if (fd >= 0)
 		close(fd);

@@ -21,8 +21,8 @@
 static void seq_len(const struct pattern *p, struct pseq s, unsigned depth, uint64_t *mn,
 		    uint64_t *mx);
 
-static void node_len(const struct pattern *p, const struct pnode *n, unsigned depth,
-		     uint64_t *mn, uint64_t *mx)
+static void node_len(const struct pattern *p, const struct pnode *n, unsigned depth, uint64_t *mn,
+		     uint64_t *mx)
 {
 	switch (n->kind) {
 	case PN_BYTE:
@@ -96,10 +96,7 @@ static unsigned byte_weight(uint8_t b)
 	return 8;
 }
 
-static bool is_exact(const struct pnode *n)
-{
-	return n->kind == PN_BYTE && n->mask == 0xff;
-}
+static bool is_exact(const struct pnode *n) { return n->kind == PN_BYTE && n->mask == 0xff; }
 
 /* Best literal window in one segment. */
 static void plan_segment(const struct pattern *p, const struct psegment *seg, struct litplan *lp)
@@ -238,7 +235,8 @@ static int anchor_key_cmp(const void *a, const void *b)
 
 static bool same_anchor(const struct anchor_key *x, const struct anchor_key *y)
 {
-	return x->len == y->len && x->nocase == y->nocase && memcmp(x->bytes, y->bytes, x->len) == 0;
+	return x->len == y->len && x->nocase == y->nocase &&
+	       memcmp(x->bytes, y->bytes, x->len) == 0;
 }
 
 static ward_err build_anchors(struct ward_db *db)
@@ -335,11 +333,12 @@ static ward_err build_anchors(struct ward_db *db)
 		db->cache_hit = true;
 	} else if (nanch > 0) {
 		hs_compile_error_t *cerr = NULL;
-		if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)nanch, HS_MODE_BLOCK, NULL,
-					 &db->hs, &cerr) != HS_SUCCESS) {
+		if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)nanch, HS_MODE_BLOCK,
+					 NULL, &db->hs, &cerr) != HS_SUCCESS) {
 			if (db->set.diag)
 				db->set.diag(db->set.diag_ctx, WARD_EENGINE, NULL, 0,
-					     cerr && cerr->message ? cerr->message : "Vectorscan compile failed");
+					     cerr && cerr->message ? cerr->message
+								   : "Vectorscan compile failed");
 			hs_free_compile_error(cerr);
 			err = WARD_EENGINE;
 			goto out;
@@ -393,7 +392,8 @@ static ward_err build_hashes(struct ward_db *db)
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned row = all[i].allow ? 3u : all[i].scope;
-		struct hashtab *t = row == 3 ? &db->allow[all[i].kind] : &db->hashes[row][all[i].kind];
+		struct hashtab *t =
+			row == 3 ? &db->allow[all[i].kind] : &db->hashes[row][all[i].kind];
 		t->v[t->n++] = all[i];
 		if (all[i].size == HASH_SIZE_ANY)
 			t->any_size = true;
@@ -439,12 +439,14 @@ static ward_err build_pcre(struct ward_db *db)
 			opt |= PCRE2_UNGREEDY;
 		int ec;
 		PCRE2_SIZE eo;
-		db->pcre[i] = pcre2_compile((PCRE2_SPTR)ps->regex, PCRE2_ZERO_TERMINATED, opt, &ec, &eo, NULL);
+		db->pcre[i] = pcre2_compile((PCRE2_SPTR)ps->regex, PCRE2_ZERO_TERMINATED, opt, &ec,
+					    &eo, NULL);
 		if (!db->pcre[i]) {
 			/* The logical signature can then never match: say so, go on. */
 			char msg[256], why[160];
 			pcre2_get_error_message(ec, (PCRE2_UCHAR *)why, sizeof why);
-			const struct logicsig *ls = &VEC_AT(&db->set.logical, struct logicsig, ps->logical);
+			const struct logicsig *ls =
+				&VEC_AT(&db->set.logical, struct logicsig, ps->logical);
 			snprintf(msg, sizeof msg, "%s: PCRE subsignature %u does not compile: %s",
 				 strpool_get(&db->set.names, ls->name), ps->subsig, why);
 			if (db->set.diag)
@@ -481,13 +483,15 @@ static ward_err build_logical(struct ward_db *db)
 		if (!ls->unsupported && ls->nexpr && logic_eval(ls->expr, ls->nexpr, zero))
 			db->ldb_always[db->nldb_always++] = (uint32_t)i;
 		for (uint32_t k = 0; k < ls->nexpr; k++)
-			if (ls->expr[k].kind == LN_EQ || ls->expr[k].kind == LN_GT || ls->expr[k].kind == LN_LT)
+			if (ls->expr[k].kind == LN_EQ || ls->expr[k].kind == LN_GT ||
+			    ls->expr[k].kind == LN_LT)
 				db->ldb_counted[i] = 1;
 	}
 	for (size_t i = 0; i < db->set.pcre.len; i++) {
 		const struct pcresig *ps = &VEC_AT(&db->set.pcre, struct pcresig, i);
 		for (uint32_t k = 0; k < ps->ntrigger; k++)
-			if (ps->trigger[k].kind == LN_EQ || ps->trigger[k].kind == LN_GT || ps->trigger[k].kind == LN_LT)
+			if (ps->trigger[k].kind == LN_EQ || ps->trigger[k].kind == LN_GT ||
+			    ps->trigger[k].kind == LN_LT)
 				db->ldb_counted[ps->logical] = 1;
 	}
 	/* Counting sort of PCRE and byte-compare subsignatures by owner. */
@@ -604,7 +608,8 @@ bool ward_db_unsupported(const ward_db *db, size_t i, const char **feature, uint
 {
 	if (i >= db->set.unsupported.len)
 		return false;
-	const struct unsupported_feature *f = &VEC_AT(&db->set.unsupported, struct unsupported_feature, i);
+	const struct unsupported_feature *f =
+		&VEC_AT(&db->set.unsupported, struct unsupported_feature, i);
 	*feature = f->name;
 	*count = f->count;
 	return true;

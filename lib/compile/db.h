@@ -40,14 +40,15 @@ struct litplan {
 
 /* Per body signature. */
 struct sigplan {
-	uint32_t anchor_seg; /* segment whose literal is the Vectorscan anchor; UINT32_MAX if unanchored */
-	uint32_t seg_base;   /* index of segment 0's litplan in ward_db.seglits */
+	/* segment whose literal is the Vectorscan anchor; UINT32_MAX if unanchored */
+	uint32_t anchor_seg;
+	uint32_t seg_base; /* index of segment 0's litplan in ward_db.seglits */
 };
 
 struct hashtab {
 	struct hashsig *v; /* sorted by (size, digest); HASH_SIZE_ANY sorts last */
 	size_t n;
-	bool any_size;     /* some entry has HASH_SIZE_ANY */
+	bool any_size; /* some entry has HASH_SIZE_ANY */
 };
 
 struct ward_db {
@@ -57,21 +58,21 @@ struct ward_db {
 	struct litplan *seglits; /* one per segment of every body pattern */
 	size_t nseglits;
 
-	hs_database_t *hs;       /* NULL when there are no anchors */
+	hs_database_t *hs; /* NULL when there are no anchors */
 	uint32_t nanchors;
-	uint32_t *anchor_first;  /* nanchors + 1 offsets into anchor_sigs */
-	uint32_t *anchor_sigs;   /* body signature indexes, grouped by anchor */
+	uint32_t *anchor_first; /* nanchors + 1 offsets into anchor_sigs */
+	uint32_t *anchor_sigs;  /* body signature indexes, grouped by anchor */
 	uint32_t anchor_len_max;
-	uint32_t max_span;       /* widest segment of any pattern (sizes the verifier's bitsets) */
+	uint32_t max_span; /* widest segment of any pattern (sizes the verifier's bitsets) */
 
-	uint32_t *unanchored;    /* body signature indexes verified without an anchor */
+	uint32_t *unanchored; /* body signature indexes verified without an anchor */
 	uint32_t nunanchored;
 
 	/* [scope][kind]: detections; allow-lists only exist for HSCOPE_FILE */
 	struct hashtab hashes[3][HASH__COUNT];
 	struct hashtab allow[HASH__COUNT];
 
-	pcre2_code **pcre;       /* one per set.pcre entry; NULL if it failed to compile */
+	pcre2_code **pcre; /* one per set.pcre entry; NULL if it failed to compile */
 
 	/* logical signatures that can be true with no subsignature matched
 	 * (e.g. "0<1"): evaluated for every object */

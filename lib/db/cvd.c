@@ -62,7 +62,8 @@ static void cvd_diag(struct sigset *set, ward_err code, const char *path, const 
 	set->diag(set->diag_ctx, code, path, 0, reason);
 }
 
-static void set_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_why(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void set_why(char *why, size_t whylen, const char *fmt, ...)
 {
@@ -134,15 +135,21 @@ static ward_err parse_header_text(const uint8_t *h, size_t end, bool info_line,
 		start = i + 1;
 	}
 	if (nf < CVD_FIELDS_MIN) {
-		static const char *const names[] = {"magic", "build time", "version", "number of signatures",
-						    "functionality level", "MD5", "digital signature",
+		static const char *const names[] = {"magic",
+						    "build time",
+						    "version",
+						    "number of signatures",
+						    "functionality level",
+						    "MD5",
+						    "digital signature",
 						    "builder"};
 		set_why(why, whylen, "truncated header: missing %s field", names[nf]);
 		return WARD_ECORRUPT;
 	}
 
 	if (!copy_text_field(&f[1], out->build_time, sizeof out->build_time)) {
-		set_why(why, whylen, "bad build time field (empty or longer than %u)", CVD_MAX_TEXT_FIELD);
+		set_why(why, whylen, "bad build time field (empty or longer than %u)",
+			CVD_MAX_TEXT_FIELD);
 		return WARD_ECORRUPT;
 	}
 	uint64_t v;
@@ -152,12 +159,14 @@ static ward_err parse_header_text(const uint8_t *h, size_t end, bool info_line,
 	}
 	out->version = (uint32_t)v;
 	if (!parse_u64(f[3].s, f[3].len, UINT32_MAX, &v)) {
-		set_why(why, whylen, "bad number-of-signatures field \"%.*s\"", (int)f[3].len, f[3].s);
+		set_why(why, whylen, "bad number-of-signatures field \"%.*s\"", (int)f[3].len,
+			f[3].s);
 		return WARD_ECORRUPT;
 	}
 	out->sigs = (uint32_t)v;
 	if (!parse_u64(f[4].s, f[4].len, UINT32_MAX, &v)) {
-		set_why(why, whylen, "bad functionality level field \"%.*s\"", (int)f[4].len, f[4].s);
+		set_why(why, whylen, "bad functionality level field \"%.*s\"", (int)f[4].len,
+			f[4].s);
 		return WARD_ECORRUPT;
 	}
 	out->flevel = (uint32_t)v;
@@ -178,12 +187,14 @@ static ward_err parse_header_text(const uint8_t *h, size_t end, bool info_line,
 	out->dsig_len = f[6].len;
 tail:
 	if (!copy_text_field(&f[7], out->builder, sizeof out->builder)) {
-		set_why(why, whylen, "bad builder field (empty or longer than %u)", CVD_MAX_TEXT_FIELD);
+		set_why(why, whylen, "bad builder field (empty or longer than %u)",
+			CVD_MAX_TEXT_FIELD);
 		return WARD_ECORRUPT;
 	}
 	if (nf == CVD_FIELDS_MAX) {
 		if (!parse_u64(f[8].s, f[8].len, UINT64_MAX, &out->stime)) {
-			set_why(why, whylen, "bad creation time field \"%.*s\"", (int)f[8].len, f[8].s);
+			set_why(why, whylen, "bad creation time field \"%.*s\"", (int)f[8].len,
+				f[8].s);
 			return WARD_ECORRUPT;
 		}
 		out->has_stime = true;
@@ -214,7 +225,8 @@ ward_err cvd_parse_header(const uint8_t *buf, size_t len, struct cvd_header *out
 		end++;
 	for (size_t i = end; i < CVD_HEADER_LEN; i++) {
 		if (h[i] != '\0' && h[i] != ' ' && h[i] != '\n' && h[i] != '\r') {
-			set_why(why, whylen, "bad header padding (byte 0x%02x at offset %zu)", h[i], i);
+			set_why(why, whylen, "bad header padding (byte 0x%02x at offset %zu)", h[i],
+				i);
 			return WARD_ECORRUPT;
 		}
 	}
@@ -339,10 +351,10 @@ out:
  * matched as a case-insensitive suffix). Anything else (COPYING, *.info, which
  * only carries ClamAV's per-file hashes, stray files) ClamAV skips silently. */
 static const char *const db_exts[] = {
-	".db",  ".hdb", ".hdu", ".fp",  ".mdb", ".mdu", ".hsb",  ".hsu", ".sfp", ".msb",
-	".msu", ".ndb", ".ndu", ".ldb", ".ldu", ".sdb", ".zmd",  ".rmd", ".pdb", ".gdb",
-	".wdb", ".cbc", ".ftm", ".cfg", ".cdb", ".cat", ".crb",  ".idb", ".ioc", ".yar",
-	".yara", ".pwdb", ".ign", ".ign2", ".imp",
+	".db",  ".hdb", ".hdu", ".fp",   ".mdb",  ".mdu", ".hsb",  ".hsu", ".sfp",
+	".msb", ".msu", ".ndb", ".ndu",  ".ldb",  ".ldu", ".sdb",  ".zmd", ".rmd",
+	".pdb", ".gdb", ".wdb", ".cbc",  ".ftm",  ".cfg", ".cdb",  ".cat", ".crb",
+	".idb", ".ioc", ".yar", ".yara", ".pwdb", ".ign", ".ign2", ".imp",
 };
 /* Containers inside a container: ClamAV would recurse; Ward counts them as
  * unsupported so a hostile CVD cannot nest without bound. */
@@ -379,7 +391,7 @@ struct tar_walk {
 	size_t body_len;
 	bool gzip;
 	const struct cvd_header *hdr;
-	bool load;     /* second pass: hand members to db_load_buffer */
+	bool load; /* second pass: hand members to db_load_buffer */
 	bool official;
 	bool info_seen; /* the checking pass found the .info member */
 };
@@ -415,19 +427,20 @@ static ward_err read_member(const struct tar_walk *w, struct archive *a, const c
 			return WARD_OK;
 		if (n < 0) {
 			const char *es = archive_error_string(a);
-			cvd_diag(w->set, WARD_ECORRUPT, w->path, "corrupt container: member %s: %s", name,
-				 es ? es : "read error");
+			cvd_diag(w->set, WARD_ECORRUPT, w->path, "corrupt container: member %s: %s",
+				 name, es ? es : "read error");
 			return WARD_ECORRUPT;
 		}
 		if (ck_add64(*total, (uint64_t)n, total) || *total > WARD_MAX_CVD_UNPACKED) {
 			cvd_diag(w->set, WARD_ELIMIT, w->path,
-				 "container unpacks to more than %llu bytes", WARD_MAX_CVD_UNPACKED);
+				 "container unpacks to more than %llu bytes",
+				 WARD_MAX_CVD_UNPACKED);
 			return WARD_ELIMIT;
 		}
 		ward_err e = dbuf_add(b, chunk, (size_t)n);
 		if (e == WARD_ELIMIT)
-			cvd_diag(w->set, WARD_ELIMIT, w->path, "member %s is larger than %llu bytes", name,
-				 WARD_MAX_DB_FILE);
+			cvd_diag(w->set, WARD_ELIMIT, w->path,
+				 "member %s is larger than %llu bytes", name, WARD_MAX_DB_FILE);
 		if (e)
 			return e;
 	}
@@ -448,7 +461,8 @@ static ward_err check_info(const struct tar_walk *w, const char *name, const dbu
 	struct cvd_header info;
 	char why[200];
 	if (parse_header_text(p, end, true, &info, why, sizeof why)) {
-		cvd_diag(w->set, WARD_ECORRUPT, w->path, "member %s: bad first line: %s", name, why);
+		cvd_diag(w->set, WARD_ECORRUPT, w->path, "member %s: bad first line: %s", name,
+			 why);
 		return WARD_ECORRUPT;
 	}
 	const struct cvd_header *h = w->hdr;
@@ -498,15 +512,16 @@ static ward_err walk_tar(struct tar_walk *w)
 			goto out;
 		}
 		if (++nmembers > WARD_MAX_DB_FILES) {
-			cvd_diag(w->set, WARD_ELIMIT, w->path, "more than %u members", WARD_MAX_DB_FILES);
+			cvd_diag(w->set, WARD_ELIMIT, w->path, "more than %u members",
+				 WARD_MAX_DB_FILES);
 			err = WARD_ELIMIT;
 			goto out;
 		}
 		const char *name = archive_entry_pathname(ent);
 		size_t nlen = name ? strnlen(name, WARD_MAX_CVD_MEMBER_NAME + 1) : 0;
 		if (nlen == 0 || nlen > WARD_MAX_CVD_MEMBER_NAME) {
-			cvd_diag(w->set, WARD_ECORRUPT, w->path, "member %zu has an empty or too long name",
-				 nmembers);
+			cvd_diag(w->set, WARD_ECORRUPT, w->path,
+				 "member %zu has an empty or too long name", nmembers);
 			err = WARD_ECORRUPT;
 			goto out;
 		}
@@ -528,21 +543,23 @@ static ward_err walk_tar(struct tar_walk *w)
 			goto out;
 		}
 		if (archive_entry_filetype(ent) != AE_IFREG) {
-			cvd_diag(w->set, WARD_ECORRUPT, w->path,
-				 "member %s is not a regular file (directories and links are not allowed in a CVD)",
-				 name);
+			cvd_diag(
+				w->set, WARD_ECORRUPT, w->path,
+				"member %s is not a regular file (directories and links are not allowed in a CVD)",
+				name);
 			err = WARD_ECORRUPT;
 			goto out;
 		}
 		if (archive_entry_size_is_set(ent) && archive_entry_size(ent) > 0 &&
 		    (uint64_t)archive_entry_size(ent) > WARD_MAX_DB_FILE) {
-			cvd_diag(w->set, WARD_ELIMIT, w->path, "member %s is larger than %llu bytes", name,
-				 WARD_MAX_DB_FILE);
+			cvd_diag(w->set, WARD_ELIMIT, w->path,
+				 "member %s is larger than %llu bytes", name, WARD_MAX_DB_FILE);
 			err = WARD_ELIMIT;
 			goto out;
 		}
 		bool is_db = any_suffix(name, nlen, db_exts, sizeof db_exts / sizeof db_exts[0]);
-		bool nested = any_suffix(name, nlen, nested_exts, sizeof nested_exts / sizeof nested_exts[0]);
+		bool nested = any_suffix(name, nlen, nested_exts,
+					 sizeof nested_exts / sizeof nested_exts[0]);
 		dbuf_reset(&data);
 		if ((err = read_member(w, a, name, chunk, &data, &total)))
 			goto out;
@@ -555,7 +572,8 @@ static ward_err walk_tar(struct tar_walk *w)
 			continue;
 		if (nested) {
 			cvd_diag(w->set, WARD_EUNSUPPORTED, w->path,
-				 "member %s: a database container inside a container is not loaded", name);
+				 "member %s: a database container inside a container is not loaded",
+				 name);
 			if ((err = sigset_unsupported(w->set, "CVD inside a CVD")))
 				goto out;
 			continue;
@@ -642,9 +660,10 @@ ward_err cvd_load_with_key(struct sigset *set, const char *path, const uint8_t *
 		return WARD_ENOMEM;
 	bool md5_ok = memcmp(md5, hdr.md5, 32) == 0;
 	if (!md5_ok && !cld) {
-		cvd_diag(set, WARD_ECORRUPT, path,
-			 "MD5 of the contents (%s) does not match the header (%s): truncated or corrupt",
-			 md5, hdr.md5);
+		cvd_diag(
+			set, WARD_ECORRUPT, path,
+			"MD5 of the contents (%s) does not match the header (%s): truncated or corrupt",
+			md5, hdr.md5);
 		return WARD_ECORRUPT;
 	}
 
@@ -664,7 +683,8 @@ ward_err cvd_load_with_key(struct sigset *set, const char *path, const uint8_t *
 	}
 	if (!verified) {
 		if (!(set->load_flags & WARD_LOAD_ALLOW_UNSIGNED_CVD)) {
-			cvd_diag(set, WARD_EBADSIG, path, "digital signature does not verify (%s)", reason);
+			cvd_diag(set, WARD_EBADSIG, path, "digital signature does not verify (%s)",
+				 reason);
 			return WARD_EBADSIG;
 		}
 		cvd_diag(set, WARD_EBADSIG, path,

@@ -21,14 +21,14 @@
 struct cvd_header {
 	char build_time[CVD_MAX_TEXT_FIELD + 1]; /* "16 Apr 2020 07-58 -0400" */
 	uint32_t version;
-	uint32_t sigs;   /* number of signatures, as the builder counted them */
-	uint32_t flevel; /* lowest functionality level the contents need */
-	char md5[33];    /* 32 lowercase hex digits of MD5(everything after the header) */
+	uint32_t sigs;             /* number of signatures, as the builder counted them */
+	uint32_t flevel;           /* lowest functionality level the contents need */
+	char md5[33];              /* 32 lowercase hex digits of MD5(everything after the header) */
 	char dsig[CVD_HEADER_LEN]; /* ClamAV base-64 digital signature; may be empty */
 	size_t dsig_len;
 	char builder[CVD_MAX_TEXT_FIELD + 1];
-	uint64_t stime;  /* creation time, seconds since the epoch */
-	bool has_stime;  /* false for the old 8-field format */
+	uint64_t stime; /* creation time, seconds since the epoch */
+	bool has_stime; /* false for the old 8-field format */
 };
 
 /* Parse the first CVD_HEADER_LEN bytes of buf (len may be longer; shorter is
@@ -39,8 +39,8 @@ ward_err cvd_parse_header(const uint8_t *buf, size_t len, struct cvd_header *out
 
 /* Read and parse only the header of the file at path (for `ward db info`).
  * Returns WARD_EIO (errno text in why) or what cvd_parse_header returns. */
-ward_err cvd_read_header(const char *path, struct cvd_header *out, char *why, size_t whylen)
-	WARD_WUR WARD_NONNULL(1, 2, 3);
+ward_err cvd_read_header(const char *path, struct cvd_header *out, char *why,
+			 size_t whylen) WARD_WUR WARD_NONNULL(1, 2, 3);
 
 /* ClamAV's scheme: dsig decodes (ClamAV's base 64, least significant digit
  * first) to c; c^e mod n must equal the 16-byte MD5 named by md5hex. n_dec and

@@ -106,7 +106,8 @@ ward_err db_parse_hash_line(struct sigset *set, const struct dbline *l, uint8_t 
 		}
 		h.size = HASH_SIZE_ANY;
 	} else if (!parse_u64(f[si], fl[si], HASH_SIZE_ANY - 1, &h.size)) {
-		sigset_bad_line(set, l->file, l->line, WARD_ECORRUPT, "invalid value for the size field");
+		sigset_bad_line(set, l->file, l->line, WARD_ECORRUPT,
+				"invalid value for the size field");
 		return WARD_OK;
 	}
 	if (minfl > WARD_FLEVEL || (n >= 5 && maxfl < WARD_FLEVEL)) {
@@ -117,7 +118,8 @@ ward_err db_parse_hash_line(struct sigset *set, const struct dbline *l, uint8_t 
 		return WARD_OK;
 	e = sigset_add_name(set, f[2], fl[2], l->official, &h.name);
 	if (e == WARD_ECORRUPT) {
-		sigset_bad_line(set, l->file, l->line, e, "empty, over-long or non-printable signature name");
+		sigset_bad_line(set, l->file, l->line, e,
+				"empty, over-long or non-printable signature name");
 		return WARD_OK;
 	}
 	if (e)

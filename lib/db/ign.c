@@ -59,7 +59,8 @@ ward_err db_parse_ign_line(struct sigset *set, const struct dbline *l, bool ign2
 	struct ignore_md5 im;
 	if (n == 2) {
 		if (fl[1] != 32) {
-			sigset_bad_line(set, l->file, l->line, WARD_ECORRUPT, "malformed MD5 string");
+			sigset_bad_line(set, l->file, l->line, WARD_ECORRUPT,
+					"malformed MD5 string");
 			return WARD_OK;
 		}
 		for (size_t i = 0; i < 16; i++) {

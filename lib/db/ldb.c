@@ -37,7 +37,7 @@ struct ldb_line {
 	const struct dbline *l;
 	struct logicsig ls;
 	struct subsig subs[WARD_MAX_SUBSIGS]; /* ls.subs points here while parsing */
-	uint32_t lidx; /* the index the logical signature will get */
+	uint32_t lidx;                        /* the index the logical signature will get */
 	size_t body_mark, pcre_mark, bytecmp_mark;
 	char pending[LDB_MAX_PENDING][FEATURE_LEN];
 	char pending_detail[LDB_MAX_PENDING][FEATURE_LEN];
@@ -136,7 +136,8 @@ static bool parse_tdb(struct ldb_line *x, const char *s, size_t n)
 		start = i + 1;
 		const char *colon = memchr(a, ':', alen);
 		if (!colon) {
-			bad(x, WARD_ECORRUPT, "malformed TDB attribute '%s'", clip(k1, sizeof k1, a, alen));
+			bad(x, WARD_ECORRUPT, "malformed TDB attribute '%s'",
+			    clip(k1, sizeof k1, a, alen));
 			break;
 		}
 		size_t klen = (size_t)(colon - a);
@@ -147,7 +148,8 @@ static bool parse_tdb(struct ldb_line *x, const char *s, size_t n)
 			/* LogicalSignatures.md: "if the Engine keyword is used, it must
 			 * be the first one"; clamscan rejects it anywhere else. */
 			if (idx != 0)
-				bad(x, WARD_ECORRUPT, "the Engine attribute must come first in the TDB");
+				bad(x, WARD_ECORRUPT,
+				    "the Engine attribute must come first in the TDB");
 			else if (!parse_range(v, vlen, &engine))
 				bad(x, WARD_ECORRUPT, "incorrect parameters in 'Engine'");
 		} else if (KEY_IS("Target")) {
@@ -221,7 +223,8 @@ static bool refs_below(const struct lnode *e, uint32_t n, uint32_t limit, uint32
 }
 
 static ward_err push_body(struct ldb_line *x, uint32_t sub, const struct sigoffset *off,
-			  const char *hex, size_t hlen, uint32_t flags, bool *unsupported, char *why)
+			  const char *hex, size_t hlen, uint32_t flags, bool *unsupported,
+			  char *why)
 {
 	struct bodysig b;
 	memset(&b, 0, sizeof b);
@@ -281,12 +284,21 @@ static ward_err parse_hex_sub(struct ldb_line *x, uint32_t i, const char *s, siz
 			hlen = k - 2;
 			for (size_t m = k; m < n; m++) {
 				switch (s[m]) {
-				case 'i': flags |= PAT_NOCASE; break;
-				case 'w': flags |= PAT_WIDE; break;
-				case 'f': flags |= PAT_FULLWORD; break;
-				case 'a': flags |= PAT_ASCII; break;
+				case 'i':
+					flags |= PAT_NOCASE;
+					break;
+				case 'w':
+					flags |= PAT_WIDE;
+					break;
+				case 'f':
+					flags |= PAT_FULLWORD;
+					break;
+				case 'a':
+					flags |= PAT_ASCII;
+					break;
 				default:
-					bad(x, WARD_ECORRUPT, "subsignature %s uses an invalid modifier", num);
+					bad(x, WARD_ECORRUPT,
+					    "subsignature %s uses an invalid modifier", num);
 					return WARD_OK;
 				}
 			}
@@ -398,16 +410,36 @@ static ward_err parse_pcre_sub(struct ldb_line *x, uint32_t i, const char *s, si
 	}
 	for (const char *f = p2 + 1; f < s + n; f++) {
 		switch (*f) {
-		case 'g': p.flags |= PCRE_F_GLOBAL; break;
-		case 'r': p.flags |= PCRE_F_ROLLING; break;
-		case 'e': p.flags |= PCRE_F_ENCOMPASS; break;
-		case 'i': p.flags |= PCRE_F_CASELESS; break;
-		case 's': p.flags |= PCRE_F_DOTALL; break;
-		case 'm': p.flags |= PCRE_F_MULTILINE; break;
-		case 'x': p.flags |= PCRE_F_EXTENDED; break;
-		case 'A': p.flags |= PCRE_F_ANCHORED; break;
-		case 'E': p.flags |= PCRE_F_DOLLAR_END; break;
-		case 'U': p.flags |= PCRE_F_UNGREEDY; break;
+		case 'g':
+			p.flags |= PCRE_F_GLOBAL;
+			break;
+		case 'r':
+			p.flags |= PCRE_F_ROLLING;
+			break;
+		case 'e':
+			p.flags |= PCRE_F_ENCOMPASS;
+			break;
+		case 'i':
+			p.flags |= PCRE_F_CASELESS;
+			break;
+		case 's':
+			p.flags |= PCRE_F_DOTALL;
+			break;
+		case 'm':
+			p.flags |= PCRE_F_MULTILINE;
+			break;
+		case 'x':
+			p.flags |= PCRE_F_EXTENDED;
+			break;
+		case 'A':
+			p.flags |= PCRE_F_ANCHORED;
+			break;
+		case 'E':
+			p.flags |= PCRE_F_DOLLAR_END;
+			break;
+		case 'U':
+			p.flags |= PCRE_F_UNGREEDY;
+			break;
 		default:
 			bad(x, WARD_ECORRUPT, "subsignature %s: unknown PCRE flag", num);
 			return WARD_OK;
@@ -513,7 +545,8 @@ static ward_err parse_bytecmp_sub(struct ldb_line *x, uint32_t i, const char *s,
 	memset(&c, 0, sizeof c);
 	snprintf(num, sizeof num, "%u", i);
 	const char *lp = memchr(s, '(', n);
-	if (!lp || s[n - 1] != ')' || !parse_u64(s, (size_t)(lp - s), WARD_MAX_SUBSIGS - 1, &trig)) {
+	if (!lp || s[n - 1] != ')' ||
+	    !parse_u64(s, (size_t)(lp - s), WARD_MAX_SUBSIGS - 1, &trig)) {
 		bad(x, WARD_ECORRUPT, "subsignature %s: malformed byte compare (want N(...))", num);
 		return WARD_OK;
 	}
@@ -522,13 +555,15 @@ static ward_err parse_bytecmp_sub(struct ldb_line *x, uint32_t i, const char *s,
 	const char *h1 = memchr(in, '#', inlen);
 	const char *h2 = h1 ? memchr(h1 + 1, '#', (size_t)(in + inlen - h1 - 1)) : NULL;
 	if (!h1 || !h2 || memchr(h2 + 1, '#', (size_t)(in + inlen - h2 - 1))) {
-		bad(x, WARD_ECORRUPT, "subsignature %s: byte compare needs offset#options#comparisons", num);
+		bad(x, WARD_ECORRUPT,
+		    "subsignature %s: byte compare needs offset#options#comparisons", num);
 		return WARD_OK;
 	}
 	size_t olen = (size_t)(h1 - in);
 	if (olen < 3 || !((in[0] == '>' && in[1] == '>') || (in[0] == '<' && in[1] == '<')) ||
 	    !parse_num(in + 2, olen - 2, INT64_MAX, &off)) {
-		bad(x, WARD_ECORRUPT, "subsignature %s: byte compare offset must be >>N or <<N", num);
+		bad(x, WARD_ECORRUPT, "subsignature %s: byte compare offset must be >>N or <<N",
+		    num);
 		return WARD_OK;
 	}
 	c.offset = in[0] == '>' ? (int64_t)off : -(int64_t)off;
@@ -612,7 +647,8 @@ static ward_err finish(struct ldb_line *x, const char *name, size_t namelen)
 		    (x->ls.subs[t].kind != SUB_BODY && x->ls.subs[t].kind != SUB_NEVER)) {
 			snprintf(num, sizeof num, "%u", i);
 			bad(x, WARD_ECORRUPT,
-			    "subsignature %s: byte compare trigger must be another body subsignature", num);
+			    "subsignature %s: byte compare trigger must be another body subsignature",
+			    num);
 			return WARD_OK;
 		}
 	}
@@ -722,8 +758,8 @@ ward_err db_parse_ldb_line(struct sigset *set, const struct dbline *l)
 		snprintf(a, sizeof a, "%u", x->ls.nsubs);
 		snprintf(b, sizeof b, "%u", maxref + 1);
 		bad(x, WARD_ECORRUPT,
-		    "the number of subsignatures (%s) does not match the IDs in the expression (%s)", a,
-		    b);
+		    "the number of subsignatures (%s) does not match the IDs in the expression (%s)",
+		    a, b);
 		goto out;
 	}
 	for (uint32_t i = 0; i < x->ls.nsubs && !x->bad; i++) {

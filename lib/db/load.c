@@ -18,12 +18,12 @@
 
 enum fmt_kind {
 	FMT_UNKNOWN = 0,
-	FMT_HASH,      /* .hdb .hsb .mdb .msb .imp .fp .sfp */
+	FMT_HASH, /* .hdb .hsb .mdb .msb .imp .fp .sfp */
 	FMT_NDB,
 	FMT_LDB,
-	FMT_IGN,       /* .ign */
-	FMT_IGN2,      /* .ign2 */
-	FMT_CVD,       /* .cvd .cld .cud: lib/db/cvd.c */
+	FMT_IGN,         /* .ign */
+	FMT_IGN2,        /* .ign2 */
+	FMT_CVD,         /* .cvd .cld .cud: lib/db/cvd.c */
 	FMT_UNSUP_LINES, /* a ClamAV format Ward lacks: every line counted */
 	FMT_UNSUP_FILE,  /* ... whose file is one signature (.cbc bytecode) */
 };
@@ -136,15 +136,16 @@ ward_err db_load_buffer(struct sigset *set, const char *name, const char *buf, s
 	ward_err e = WARD_OK;
 
 	if (!f) {
-		file_diag(set, WARD_EUNSUPPORTED, name, "not a signature database (unknown extension)");
+		file_diag(set, WARD_EUNSUPPORTED, name,
+			  "not a signature database (unknown extension)");
 		return WARD_EUNSUPPORTED;
 	}
 	if (f->kind == FMT_CVD)
 		return db_load_cvd(set, name, (const uint8_t *)buf, len);
 	snprintf(feature, sizeof feature, "%s database", f->ext);
 	if (f->kind == FMT_UNSUP_FILE) {
-		file_diag(set, WARD_EUNSUPPORTED, name, "%s databases are not supported; not loaded",
-			  f->ext);
+		file_diag(set, WARD_EUNSUPPORTED, name,
+			  "%s databases are not supported; not loaded", f->ext);
 		return sigset_unsupported(set, feature);
 	}
 
@@ -160,8 +161,8 @@ ward_err db_load_buffer(struct sigset *set, const char *name, const char *buf, s
 		if (n > WARD_MAX_LINE) {
 			/* Rejected, not truncated: a cut signature would mean
 			 * something else. */
-			sigset_bad_line(set, name, lineno, WARD_ELIMIT,
-					"line longer than %u bytes", WARD_MAX_LINE);
+			sigset_bad_line(set, name, lineno, WARD_ELIMIT, "line longer than %u bytes",
+					WARD_MAX_LINE);
 			continue;
 		}
 		if (n && s[n - 1] == '\r')
@@ -189,8 +190,8 @@ ward_err db_load_buffer(struct sigset *set, const char *name, const char *buf, s
 	}
 	if (unsupported_lines)
 		file_diag(set, WARD_EUNSUPPORTED, name,
-			  "%s databases are not supported; %llu signatures counted as unsupported", f->ext,
-			  (unsigned long long)unsupported_lines);
+			  "%s databases are not supported; %llu signatures counted as unsupported",
+			  f->ext, (unsigned long long)unsupported_lines);
 	return WARD_OK;
 }
 
@@ -256,7 +257,10 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool fatal(ward_err e) { return e == WARD_ENOMEM || e == WARD_ELIMIT || e == WARD_EINTERNAL; }
+static bool fatal(ward_err e)
+{
+	return e == WARD_ENOMEM || e == WARD_ELIMIT || e == WARD_EINTERNAL;
+}
 
 /* A directory: its regular files in sorted order (so loading is repeatable),
  * ignore lists first (an .ign2 "Name:MD5" entry can only drop signatures
@@ -277,7 +281,8 @@ static ward_err load_dir(struct sigset *set, int fd, const char *path)
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		struct stat st;
-		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+		if (de->d_name[0] == '.' &&
+		    (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
 			continue; /* subdirectories, sockets, dangling links */
@@ -317,7 +322,8 @@ static ward_err load_dir(struct sigset *set, int fd, const char *path)
 					  "skipped: not a signature database (unknown extension)");
 				continue;
 			}
-			int ffd = openat(dirfd(d), name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+			int ffd = openat(dirfd(d), name,
+					 O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 			if (ffd < 0) {
 				file_diag(set, WARD_EIO, full, "cannot open: %s", strerror(errno));
 				if (!first)
@@ -358,7 +364,8 @@ ward_err db_load_path(struct sigset *set, const char *path)
 		return load_dir(set, fd, path); /* takes fd */
 	const struct fmt *f = format_of(path);
 	if (!f) {
-		file_diag(set, WARD_EUNSUPPORTED, path, "not a signature database (unknown extension)");
+		file_diag(set, WARD_EUNSUPPORTED, path,
+			  "not a signature database (unknown extension)");
 		close(fd);
 		return WARD_EUNSUPPORTED;
 	}

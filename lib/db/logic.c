@@ -91,7 +91,10 @@ static ward_err new_node(struct lparse *p, uint8_t kind, size_t at, uint32_t *id
 	return WARD_OK;
 }
 
-static struct lnode *node_at(struct lparse *p, uint32_t i) { return &VEC_AT(&p->nodes, struct lnode, i); }
+static struct lnode *node_at(struct lparse *p, uint32_t i)
+{
+	return &VEC_AT(&p->nodes, struct lnode, i);
+}
 
 /* Decimal number in s[from, to) of at most max. */
 static bool lnum(const struct lparse *p, size_t from, size_t to, uint64_t max, uint32_t *out)
@@ -123,7 +126,8 @@ static ward_err parse_modifier(struct lparse *p, size_t from, size_t to, uint32_
 	while (comma < to && p->s[comma] != ',')
 		comma++;
 	if (!lnum(p, i, comma, UINT32_MAX, &n->x))
-		return lfail(p, WARD_ECORRUPT, i - 1, "'%c' needs a decimal number <= %u", m, UINT32_MAX);
+		return lfail(p, WARD_ECORRUPT, i - 1, "'%c' needs a decimal number <= %u", m,
+			     UINT32_MAX);
 	if (comma + 1 < to) {
 		if (!lnum(p, comma + 1, to, UINT32_MAX, &n->y))
 			return lfail(p, WARD_ECORRUPT, comma, "',' needs a decimal number <= %u",
@@ -155,7 +159,8 @@ static ward_err parse_chain(struct lparse *p, size_t from, size_t to, unsigned d
  * "N", "N<mod>", "(...)" or "(...)<mod>". Node slots are taken before the
  * children's, keeping the pre-order layout.
  */
-static ward_err parse_primary(struct lparse *p, size_t from, size_t to, unsigned depth, uint32_t *out)
+static ward_err parse_primary(struct lparse *p, size_t from, size_t to, unsigned depth,
+			      uint32_t *out)
 {
 	ward_err e;
 	if (from >= to)
@@ -167,12 +172,15 @@ static ward_err parse_primary(struct lparse *p, size_t from, size_t to, unsigned
 			end++;
 		uint32_t id;
 		if (!lnum(p, from, end, UINT32_MAX, &id) || id >= p->nsubs)
-			return lfail(p, WARD_ECORRUPT, from, "subsignature index %.*s out of range (%u subsignatures)",
-				     (int)(end - from > 12 ? 12 : end - from), p->s + from, p->nsubs);
+			return lfail(p, WARD_ECORRUPT, from,
+				     "subsignature index %.*s out of range (%u subsignatures)",
+				     (int)(end - from > 12 ? 12 : end - from), p->s + from,
+				     p->nsubs);
 		uint32_t mod = NO_NODE, leaf = 0;
 		if (end < to) {
 			if (!is_mod(p->s[end]))
-				return lfail(p, WARD_ECORRUPT, end, "unexpected '%c' after a subsignature index",
+				return lfail(p, WARD_ECORRUPT, end,
+					     "unexpected '%c' after a subsignature index",
 					     p->s[end]);
 			if ((e = new_node(p, LN_EQ, end, &mod)) != WARD_OK)
 				return e;
@@ -192,7 +200,8 @@ static ward_err parse_primary(struct lparse *p, size_t from, size_t to, unsigned
 	if (p->s[from] != '(')
 		return lfail(p, WARD_ECORRUPT, from, "unexpected '%c'", p->s[from]);
 	if (depth + 1 > WARD_MAX_LOGIC_DEPTH)
-		return lfail(p, WARD_ELIMIT, from, "parentheses nested deeper than %u", WARD_MAX_LOGIC_DEPTH);
+		return lfail(p, WARD_ELIMIT, from, "parentheses nested deeper than %u",
+			     WARD_MAX_LOGIC_DEPTH);
 	size_t close = match_paren(p, from, to); /* just past ')' */
 	if (close == SIZE_MAX)
 		return lfail(p, WARD_ECORRUPT, from, "unbalanced '(': no closing ')'");
@@ -271,7 +280,8 @@ static ward_err parse_chain(struct lparse *p, size_t from, size_t to, unsigned d
 	if (last_split) {
 		if (NEVER(last_op == to))
 			return lfail(p, WARD_EINTERNAL, from, "block without operator");
-		if ((e = new_node(p, p->s[last_op] == '&' ? LN_AND : LN_OR, last_op, &top)) != WARD_OK)
+		if ((e = new_node(p, p->s[last_op] == '&' ? LN_AND : LN_OR, last_op, &top)) !=
+		    WARD_OK)
 			return e;
 		chain_to = last_op;
 	}
@@ -295,7 +305,8 @@ static ward_err parse_chain(struct lparse *p, size_t from, size_t to, unsigned d
 		uint32_t idx = NO_NODE;
 		if (i < chain_to) {
 			if (i == start)
-				return lfail(p, WARD_ECORRUPT, i, "missing left operand of '%c'", p->s[i]);
+				return lfail(p, WARD_ECORRUPT, i, "missing left operand of '%c'",
+					     p->s[i]);
 			if ((e = new_node(p, p->s[i] == '&' ? LN_AND : LN_OR, i, &idx)) != WARD_OK)
 				return e;
 			uint32_t left = NO_NODE;

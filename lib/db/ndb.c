@@ -36,8 +36,9 @@ static ward_err note_unsupported(struct sigset *set, const struct dbline *l, con
 {
 	if (set->diag) {
 		char msg[512];
-		snprintf(msg, sizeof msg, "%s:%lu: unsupported: %s%s%s", l->file ? l->file : "(buffer)",
-			 l->line, feature, detail ? ": " : "", detail ? detail : "");
+		snprintf(msg, sizeof msg, "%s:%lu: unsupported: %s%s%s",
+			 l->file ? l->file : "(buffer)", l->line, feature, detail ? ": " : "",
+			 detail ? detail : "");
 		set->diag(set->diag_ctx, WARD_EUNSUPPORTED, l->file, l->line, msg);
 	}
 	return sigset_unsupported(set, feature);

@@ -64,7 +64,8 @@ ward_err offset_parse(const char *s, size_t len, struct sigoffset *out, char *wh
 		body = (size_t)(comma - s);
 		size_t slen = len - body - 1;
 		if (memchr(comma + 1, ',', slen))
-			return bad(why, whylen, "offset '%.*s': more than one maxshift", (int)len, s);
+			return bad(why, whylen, "offset '%.*s': more than one maxshift", (int)len,
+				   s);
 		if (!num(comma + 1, slen, &o.maxshift))
 			return bad(why, whylen, "offset '%.*s': maxshift is not a number <= %u",
 				   (int)len, s, UINT32_MAX);
@@ -122,8 +123,8 @@ ward_err offset_parse(const char *s, size_t len, struct sigoffset *out, char *wh
 	numlen = body - (size_t)(numstart - s);
 	uint64_t n;
 	if (!num(numstart, numlen, &n))
-		return bad(why, whylen, "offset '%.*s': %s needs a decimal number <= %u", (int)len, s,
-			   what, UINT32_MAX);
+		return bad(why, whylen, "offset '%.*s': %s needs a decimal number <= %u", (int)len,
+			   s, what, UINT32_MAX);
 	if (o.kind == OFF_SECTION_ALL)
 		o.section = (uint32_t)n;
 	else

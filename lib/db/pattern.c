@@ -152,7 +152,8 @@ static ward_err emit_byte(struct pbuild *b, vec *v, uint8_t val, uint8_t mask)
 /* Append a finished private sequence to pattern.nodes; *out is its range. */
 static ward_err commit_seq(struct pbuild *b, vec *local, struct pseq *out)
 {
-	ward_err e = vec_reserve(&b->nodes, local->len, sizeof(struct pnode), WARD_MAX_PATTERN_NODES);
+	ward_err e =
+		vec_reserve(&b->nodes, local->len, sizeof(struct pnode), WARD_MAX_PATTERN_NODES);
 	if (e == WARD_ELIMIT)
 		return fail(b, e, b->pos, "more than %u nodes", WARD_MAX_PATTERN_NODES);
 	if (e != WARD_OK)
@@ -289,9 +290,10 @@ static ward_err parse_alt(struct pbuild *b, unsigned depth, vec *v, bool negate,
 				ok = n->kind == PN_BYTE && n->mask == 0xff;
 			}
 			if (!ok) {
-				e = fail(b, WARD_ECORRUPT, start,
-					 "negation needs exact members of one length (ClamAV rejects "
-					 "negated generic alternatives)");
+				e = fail(
+					b, WARD_ECORRUPT, start,
+					"negation needs exact members of one length (ClamAV rejects "
+					"negated generic alternatives)");
 				goto out;
 			}
 		}
@@ -379,8 +381,8 @@ static ward_err parse_bracket(struct pbuild *b, uint32_t *lo, uint32_t *hi)
 	size_t dash = find_char(b, start + 1, '-');
 	if (dash >= close || !number(b, start + 1, dash, CLAM_BRACKET_MAX, lo) ||
 	    !number(b, dash + 1, close, CLAM_BRACKET_MAX, hi) || *lo > *hi)
-		return fail(b, WARD_ECORRUPT, start,
-			    "malformed [x-y] (need 0 <= x <= y <= %u)", CLAM_BRACKET_MAX);
+		return fail(b, WARD_ECORRUPT, start, "malformed [x-y] (need 0 <= x <= y <= %u)",
+			    CLAM_BRACKET_MAX);
 	b->pos = close + 1;
 	return WARD_OK;
 }
@@ -407,9 +409,10 @@ static ward_err parse_seq(struct pbuild *b, unsigned depth, vec *v, bool *got_br
 			char d = b->s[at + 1];
 			int hi = hexval(c), lo = hexval(d);
 			if ((hi < 0 && c != '?') || (lo < 0 && d != '?'))
-				return fail(b, WARD_ECORRUPT, at + 1,
-					    "bad character '%c' in hex pair (or odd number of hex digits)",
-					    d);
+				return fail(
+					b, WARD_ECORRUPT, at + 1,
+					"bad character '%c' in hex pair (or odd number of hex digits)",
+					d);
 			uint8_t mask = (uint8_t)((hi >= 0 ? 0xf0 : 0) | (lo >= 0 ? 0x0f : 0));
 			uint8_t val = (uint8_t)(((hi >= 0 ? hi : 0) << 4) | (lo >= 0 ? lo : 0));
 			b->pos += 2;
@@ -428,8 +431,8 @@ static ward_err parse_seq(struct pbuild *b, unsigned depth, vec *v, bool *got_br
 			e = parse_brace(b, &lo, &hi, &unb);
 			if (e != WARD_OK)
 				return e;
-			bool fixed_small = !unb && lo == hi && b->s[at + 1] != '-' &&
-					   lo < CLAM_SMALL_GAP;
+			bool fixed_small =
+				!unb && lo == hi && b->s[at + 1] != '-' && lo < CLAM_SMALL_GAP;
 			if (!top) {
 				if (!fixed_small)
 					return fail(b, WARD_ECORRUPT, at,
@@ -495,7 +498,8 @@ static ward_err parse_seq(struct pbuild *b, unsigned depth, vec *v, bool *got_br
 			bool negate = c == '!';
 			if (negate) {
 				if (at + 1 >= b->len || b->s[at + 1] != '(')
-					return fail(b, WARD_ECORRUPT, at, "'!' not followed by '('");
+					return fail(b, WARD_ECORRUPT, at,
+						    "'!' not followed by '('");
 				b->pos++;
 			}
 			size_t p = b->pos;
@@ -590,8 +594,8 @@ void pattern_free(struct pattern *p)
 	memset(p, 0, sizeof *p);
 }
 
-ward_err pattern_parse(const char *hex, size_t len, uint32_t flags, struct pattern *out,
-		       char *why, size_t whylen)
+ward_err pattern_parse(const char *hex, size_t len, uint32_t flags, struct pattern *out, char *why,
+		       size_t whylen)
 {
 	ward_err e = WARD_OK;
 	struct pbuild b = {.s = hex, .len = len, .flags = flags, .why = why, .whylen = whylen};
@@ -655,8 +659,8 @@ ward_err pattern_parse(const char *hex, size_t len, uint32_t flags, struct patte
 		uint64_t mn, mx;
 		seq_span(&p, sg->body.first, sg->body.count, 0, &mn, &mx);
 		if (mx > WARD_MAX_SEGMENT_SPAN) {
-			e = fail(&b, WARD_ELIMIT, 0, "segment %u spans up to %llu bytes (limit %u)", i,
-				 (unsigned long long)mx, WARD_MAX_SEGMENT_SPAN);
+			e = fail(&b, WARD_ELIMIT, 0, "segment %u spans up to %llu bytes (limit %u)",
+				 i, (unsigned long long)mx, WARD_MAX_SEGMENT_SPAN);
 			goto out;
 		}
 		sg->minlen = (uint32_t)mn;

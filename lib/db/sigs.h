@@ -52,7 +52,8 @@ enum pnode_kind {
 enum pclass { PC_WORD_BOUNDARY = 'B', PC_LINE = 'L', PC_NONALNUM = 'W' };
 
 #define PN_F_NOCASE 0x1u /* PN_BYTE: compare ASCII letters case-insensitively */
-#define PN_F_NEGATE 0x2u /* PN_ALT: match any string of the alternatives' (fixed) length that is none of them */
+/* PN_ALT: match any string of the alternatives' (fixed) length that is none of them */
+#define PN_F_NEGATE 0x2u
 
 /* Packed into 8 bytes: the official sets hold 5.4 million nodes, so every
  * byte here is 5 MiB of resident memory. a and b fit in 22 bits because gaps
@@ -78,9 +79,11 @@ struct pseq {
 
 struct psegment {
 	struct pseq body;
-	uint32_t gap_before; /* least bytes between the previous segment's end and this start (0 for '*', n for '{n-}'); 0 for the first */
-	uint32_t minlen;     /* shortest match of the segment */
-	uint32_t maxlen;     /* longest match (<= WARD_MAX_SEGMENT_SPAN) */
+	/* least bytes between the previous segment's end and this start (0 for
+	 * '*', n for '{n-}'); 0 for the first */
+	uint32_t gap_before;
+	uint32_t minlen; /* shortest match of the segment */
+	uint32_t maxlen; /* longest match (<= WARD_MAX_SEGMENT_SPAN) */
 };
 
 /* Pattern-wide modifiers (.ldb "::i w f a"). Wide is applied at parse time by
@@ -103,8 +106,8 @@ struct pattern {
 /* Parse a ClamAV hex body pattern (BodySignatureFormat.md), with modifiers
  * PAT_* applied. On error returns WARD_ECORRUPT (or WARD_EUNSUPPORTED/ELIMIT) and
  * writes a reason into why (at least 128 bytes). */
-ward_err pattern_parse(const char *hex, size_t len, uint32_t flags, struct pattern *out,
-		       char *why, size_t whylen);
+ward_err pattern_parse(const char *hex, size_t len, uint32_t flags, struct pattern *out, char *why,
+		       size_t whylen);
 void pattern_free(struct pattern *p);
 
 /* ---- offsets (ExtendedSignatures.md) ---- */
@@ -133,13 +136,14 @@ ward_err offset_parse(const char *s, size_t len, struct sigoffset *out, char *wh
 
 /* ---- body signatures: .ndb lines and .ldb subsignatures ---- */
 struct bodysig {
-	uint32_t name;   /* strpool offset; for subsignatures, the owning ldb's name */
-	uint8_t target;  /* enum target */
+	uint32_t name;  /* strpool offset; for subsignatures, the owning ldb's name */
+	uint8_t target; /* enum target */
 	struct sigoffset offset;
 	struct pattern pat;
 	uint32_t logical; /* UINT32_MAX for an .ndb signature; else index into sigset.logical */
 	uint8_t subsig;   /* subsignature number within the logical signature */
-	uint32_t base_name_len; /* name as written in the database (no ".UNOFFICIAL"): for ignore lists */
+	/* name as written in the database (no ".UNOFFICIAL"): for ignore lists */
+	uint32_t base_name_len;
 };
 
 /* ---- logical signatures (.ldb) ---- */
@@ -147,9 +151,9 @@ enum lnode_kind {
 	LN_SUB = 0, /* subsignature a */
 	LN_AND,     /* children a, b (node indexes) */
 	LN_OR,
-	LN_EQ,      /* child a; count == x (and, with y, distinct subsigs >= y) */
-	LN_GT,      /* count > x */
-	LN_LT,      /* count < x */
+	LN_EQ, /* child a; count == x (and, with y, distinct subsigs >= y) */
+	LN_GT, /* count > x */
+	LN_LT, /* count < x */
 };
 
 struct lnode {
@@ -178,22 +182,22 @@ struct subsig {
 };
 
 struct logicsig {
-	uint32_t name;   /* strpool offset */
-	uint8_t target;  /* enum target; TARGET_ANY when no Target given */
+	uint32_t name;  /* strpool offset */
+	uint8_t target; /* enum target; TARGET_ANY when no Target given */
 	struct range64 filesize, entrypoint, nsections;
 	int32_t container; /* a container kind (enum container_kind in scan), or -1 */
 	uint32_t nsubs;
 	struct subsig *subs; /* owned, nsubs entries (exact size: 38,889 official
 			      * signatures with a 64-entry array each were 20 MiB) */
-	struct lnode *expr; /* owned; root is node 0 */
+	struct lnode *expr;  /* owned; root is node 0 */
 	uint32_t nexpr;
-	bool unsupported;   /* uses something Ward cannot evaluate: never matches */
+	bool unsupported;       /* uses something Ward cannot evaluate: never matches */
 	uint32_t base_name_len; /* name as written in the database (no ".UNOFFICIAL") */
 };
 
 /* Logical expression parse/evaluate. counts[i] is how often subsig i matched. */
-ward_err logic_parse(const char *s, size_t len, uint32_t nsubs, struct lnode **out,
-		     uint32_t *nout, char *why, size_t whylen);
+ward_err logic_parse(const char *s, size_t len, uint32_t nsubs, struct lnode **out, uint32_t *nout,
+		     char *why, size_t whylen);
 bool logic_eval(const struct lnode *expr, uint32_t nexpr, const uint32_t *counts);
 
 /* PCRE subsignature: "[Offset:]Trigger/regex/[flags]" (LogicalSignatures.md). */
@@ -203,54 +207,57 @@ struct pcresig {
 	struct sigoffset offset; /* OFF_ANY when absent */
 	struct lnode *trigger;   /* owned expression over earlier subsigs */
 	uint32_t ntrigger;
-	char *regex;             /* owned, NUL-terminated */
-	uint32_t flags;          /* PCRE_F_* */
+	char *regex;    /* owned, NUL-terminated */
+	uint32_t flags; /* PCRE_F_* */
 };
-#define PCRE_F_GLOBAL 0x1u    /* g */
-#define PCRE_F_ROLLING 0x2u   /* r */
-#define PCRE_F_ENCOMPASS 0x4u /* e */
-#define PCRE_F_CASELESS 0x10u /* i */
-#define PCRE_F_DOTALL 0x20u   /* s */
-#define PCRE_F_MULTILINE 0x40u /* m */
-#define PCRE_F_EXTENDED 0x80u /* x */
-#define PCRE_F_ANCHORED 0x100u /* A */
+#define PCRE_F_GLOBAL 0x1u       /* g */
+#define PCRE_F_ROLLING 0x2u      /* r */
+#define PCRE_F_ENCOMPASS 0x4u    /* e */
+#define PCRE_F_CASELESS 0x10u    /* i */
+#define PCRE_F_DOTALL 0x20u      /* s */
+#define PCRE_F_MULTILINE 0x40u   /* m */
+#define PCRE_F_EXTENDED 0x80u    /* x */
+#define PCRE_F_ANCHORED 0x100u   /* A */
 #define PCRE_F_DOLLAR_END 0x200u /* E */
-#define PCRE_F_UNGREEDY 0x400u /* U */
+#define PCRE_F_UNGREEDY 0x400u   /* U */
 
 /* Byte-compare subsignature: "Trigger(Offset#ByteOptions#Comparisons)". */
 struct bytecmpsig {
 	uint32_t logical;
 	uint8_t subsig;
-	uint32_t trigger_sub;  /* the subsignature whose match the offset is relative to */
-	int64_t offset;        /* from that match's start ('>>' positive, '<<' negative) */
-	uint8_t base;          /* 'h'ex, 'd'ecimal, 'a'uto, 'i' raw binary */
-	bool little_endian;    /* 'l' (else 'b'ig) for raw */
-	bool exact;            /* 'e' */
+	uint32_t trigger_sub; /* the subsignature whose match the offset is relative to */
+	int64_t offset;       /* from that match's start ('>>' positive, '<<' negative) */
+	uint8_t base;         /* 'h'ex, 'd'ecimal, 'a'uto, 'i' raw binary */
+	bool little_endian;   /* 'l' (else 'b'ig) for raw */
+	bool exact;           /* 'e' */
 	uint8_t nbytes;
-	uint8_t ncmp;          /* 1 or 2 */
-	char cmp_op[2];        /* '<' '>' '=' */
+	uint8_t ncmp;   /* 1 or 2 */
+	char cmp_op[2]; /* '<' '>' '=' */
 	uint64_t cmp_val[2];
 };
 
 /* ---- hash signatures ---- */
 enum hash_kind { HASH_MD5 = 0, HASH_SHA1 = 1, HASH_SHA256 = 2, HASH__COUNT };
-static inline unsigned hash_len(unsigned kind) { return kind == HASH_MD5 ? 16 : kind == HASH_SHA1 ? 20 : 32; }
+static inline unsigned hash_len(unsigned kind)
+{
+	return kind == HASH_MD5 ? 16 : kind == HASH_SHA1 ? 20 : 32;
+}
 
 enum hash_scope {
-	HSCOPE_FILE = 0,   /* .hdb .hsb, .fp .sfp: whole file */
-	HSCOPE_SECTION,    /* .mdb .msb: one PE section */
-	HSCOPE_IMPORTS,    /* .imp: the PE import table */
+	HSCOPE_FILE = 0, /* .hdb .hsb, .fp .sfp: whole file */
+	HSCOPE_SECTION,  /* .mdb .msb: one PE section */
+	HSCOPE_IMPORTS,  /* .imp: the PE import table */
 };
 
 #define HASH_SIZE_ANY UINT64_MAX /* size field '*' */
 
 struct hashsig {
 	uint8_t digest[32];
-	uint8_t kind;  /* enum hash_kind */
-	uint8_t scope; /* enum hash_scope */
-	bool allow;    /* from .fp/.sfp: an allow-list entry, not a detection */
-	uint64_t size; /* or HASH_SIZE_ANY */
-	uint32_t name; /* strpool offset */
+	uint8_t kind;           /* enum hash_kind */
+	uint8_t scope;          /* enum hash_scope */
+	bool allow;             /* from .fp/.sfp: an allow-list entry, not a detection */
+	uint64_t size;          /* or HASH_SIZE_ANY */
+	uint32_t name;          /* strpool offset */
 	uint32_t base_name_len; /* name as written in the database (no ".UNOFFICIAL") */
 };
 
@@ -264,12 +271,12 @@ struct ignore_md5 {
 /* ---- the whole parsed set ---- */
 struct sigset {
 	strpool names;
-	vec body;     /* struct bodysig */
-	vec logical;  /* struct logicsig */
-	vec pcre;     /* struct pcresig */
-	vec bytecmp;  /* struct bytecmpsig */
-	vec hashes;   /* struct hashsig */
-	vec ignored;  /* uint32_t strpool offsets of names to drop (.ign2/.ign) */
+	vec body;        /* struct bodysig */
+	vec logical;     /* struct logicsig */
+	vec pcre;        /* struct pcresig */
+	vec bytecmp;     /* struct bytecmpsig */
+	vec hashes;      /* struct hashsig */
+	vec ignored;     /* uint32_t strpool offsets of names to drop (.ign2/.ign) */
 	vec unsupported; /* struct unsupported_feature */
 	uint64_t counts[WARD_COUNT__MAX];
 	ward_diag_fn diag;

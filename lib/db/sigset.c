@@ -95,7 +95,8 @@ ward_err sigset_unsupported(struct sigset *set, const char *feature)
 
 	set->counts[WARD_COUNT_UNSUPPORTED]++;
 	for (size_t i = 0; i < set->unsupported.len; i++) {
-		struct unsupported_feature *f = &VEC_AT(&set->unsupported, struct unsupported_feature, i);
+		struct unsupported_feature *f =
+			&VEC_AT(&set->unsupported, struct unsupported_feature, i);
 		if (strcmp(f->name, name) == 0) {
 			f->count++;
 			return WARD_OK;
@@ -372,8 +373,9 @@ void sigset_apply_ignores(struct sigset *set)
 
 out:
 	if (e && set->diag)
-		set->diag(set->diag_ctx, e, NULL, 0,
-			  "ignore lists not applied: out of memory; ignored signatures stay loaded");
+		set->diag(
+			set->diag_ctx, e, NULL, 0,
+			"ignore lists not applied: out of memory; ignored signatures stay loaded");
 	w_free(ns.slots);
 	w_free(lmap);
 	w_free(bmap);

@@ -28,9 +28,9 @@ struct walk {
 	uint64_t max_total;
 	uint32_t max_layers;
 	uint32_t max_files;
-	uint64_t total;   /* bytes extracted, all members */
-	uint32_t nfiles;  /* regular-file members visited */
-	size_t in_len;    /* archive size, for the ratio check */
+	uint64_t total;  /* bytes extracted, all members */
+	uint32_t nfiles; /* regular-file members visited */
+	size_t in_len;   /* archive size, for the ratio check */
 	unsigned *notes;
 	char *msg;
 	size_t msglen;
@@ -183,8 +183,8 @@ static void member_name(struct archive_entry *e, char *out, size_t cap)
 /* Read the current member's data into m (reset first). Returns WARD_OK with
  * *deliver set when the data should go to the callback; *stop when the walk
  * must end after this member. */
-static ward_err read_member(struct walk *w, struct archive *a, bool trim, vec *m,
-			    bool *deliver, bool *stop)
+static ward_err read_member(struct walk *w, struct archive *a, bool trim, vec *m, bool *deliver,
+			    bool *stop)
 {
 	uint8_t chunk[WARD_ARCHIVE_READ_CHUNK];
 	m->len = 0;
@@ -215,7 +215,8 @@ static ward_err read_member(struct walk *w, struct archive *a, bool trim, vec *m
 				/* zip: keep the first max_filesize bytes, no note. */
 				size_t room = (size_t)(w->max_filesize - m->len);
 				if (room) {
-					ward_err err = vec_reserve(m, room, 1, (size_t)w->max_filesize);
+					ward_err err =
+						vec_reserve(m, room, 1, (size_t)w->max_filesize);
 					if (err)
 						return err;
 					memcpy((uint8_t *)m->items + m->len, chunk, room);
@@ -274,7 +275,8 @@ static ward_err walk_entries(struct walk *w, struct archive *a, archive_member_f
 		}
 		if (entries == 0)
 			is_zip = archive_format(a) == ARCHIVE_FORMAT_ZIP ||
-				 (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
+				 (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
+					 ARCHIVE_FORMAT_ZIP;
 		if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e))
 			continue;
 		if (w->nfiles >= w->max_files) {

@@ -26,13 +26,22 @@ _Static_assert(ELF_CLAMAV_MAX_PHNUM <= WARD_MAX_ELF_SECTIONS &&
 
 struct elfrd {
 	cursor c;
-	bool be;   /* e_ident[EI_DATA] != 1: ClamAV treats anything but 1 as big-endian */
+	bool be; /* e_ident[EI_DATA] != 1: ClamAV treats anything but 1 as big-endian */
 	bool is64;
 };
 
-static bool rd16(struct elfrd *r, uint16_t *v) { return r->be ? cur_be16(&r->c, v) : cur_le16(&r->c, v); }
-static bool rd32(struct elfrd *r, uint32_t *v) { return r->be ? cur_be32(&r->c, v) : cur_le32(&r->c, v); }
-static bool rd64(struct elfrd *r, uint64_t *v) { return r->be ? cur_be64(&r->c, v) : cur_le64(&r->c, v); }
+static bool rd16(struct elfrd *r, uint16_t *v)
+{
+	return r->be ? cur_be16(&r->c, v) : cur_le16(&r->c, v);
+}
+static bool rd32(struct elfrd *r, uint32_t *v)
+{
+	return r->be ? cur_be32(&r->c, v) : cur_le32(&r->c, v);
+}
+static bool rd64(struct elfrd *r, uint64_t *v)
+{
+	return r->be ? cur_be64(&r->c, v) : cur_le64(&r->c, v);
+}
 /* An address-sized field: 4 bytes in ELFCLASS32, 8 in ELFCLASS64. */
 static bool rdaddr(struct elfrd *r, uint64_t *v)
 {
@@ -70,13 +79,14 @@ static bool elf_entry(struct elfrd *r, uint64_t entry, uint64_t phoff, uint16_t 
 		    !cur_fits(&r->c, (size_t)off64, entsz))
 			return false;
 		if (r->is64) {
-			if (!rd32(r, &type) || !rd32(r, &w32) || !rd64(r, &off) || !rd64(r, &vaddr) ||
-			    !cur_skip(&r->c, 8) || !rd64(r, &filesz) || !rd64(r, &memsz))
+			if (!rd32(r, &type) || !rd32(r, &w32) || !rd64(r, &off) ||
+			    !rd64(r, &vaddr) || !cur_skip(&r->c, 8) || !rd64(r, &filesz) ||
+			    !rd64(r, &memsz))
 				return false;
 		} else {
 			uint32_t o, va, fs, ms;
-			if (!rd32(r, &type) || !rd32(r, &o) || !rd32(r, &va) || !cur_skip(&r->c, 4) ||
-			    !rd32(r, &fs) || !rd32(r, &ms))
+			if (!rd32(r, &type) || !rd32(r, &o) || !rd32(r, &va) ||
+			    !cur_skip(&r->c, 4) || !rd32(r, &fs) || !rd32(r, &ms))
 				return false;
 			off = o;
 			vaddr = va;
@@ -101,7 +111,11 @@ ward_err elf_parse(const uint8_t *buf, size_t len, struct exeinfo *out)
 	memset(out, 0, sizeof(*out));
 	/* ClamAV first reads a whole 32-bit header (52 bytes), then the rest of
 	 * a 64-bit one. */
-	if (len < 52 || !(id = cur_take(&r.c, 16)) || memcmp(id, "\x7f" "ELF", 4) != 0)
+	if (len < 52 || !(id = cur_take(&r.c, 16)) ||
+	    memcmp(id,
+		   "\x7f"
+		   "ELF",
+		   4) != 0)
 		return WARD_ECORRUPT;
 	if (id[4] != 1 && id[4] != 2)
 		return WARD_ECORRUPT;
@@ -111,9 +125,9 @@ ward_err elf_parse(const uint8_t *buf, size_t len, struct exeinfo *out)
 		return WARD_ECORRUPT;
 	/* e_type e_machine e_version, then e_entry e_phoff e_shoff e_flags
 	 * e_ehsize e_phentsize e_phnum e_shentsize e_shnum */
-	if (!cur_skip(&r.c, 8) || !rdaddr(&r, &entry) || !rdaddr(&r, &phoff) || !rdaddr(&r, &shoff) ||
-	    !cur_skip(&r.c, 6) || !rd16(&r, &phentsize) || !rd16(&r, &phnum) || !rd16(&r, &shentsize) ||
-	    !rd16(&r, &shnum))
+	if (!cur_skip(&r.c, 8) || !rdaddr(&r, &entry) || !rdaddr(&r, &phoff) ||
+	    !rdaddr(&r, &shoff) || !cur_skip(&r.c, 6) || !rd16(&r, &phentsize) ||
+	    !rd16(&r, &phnum) || !rd16(&r, &shentsize) || !rd16(&r, &shnum))
 		return WARD_ECORRUPT;
 
 	if (!elf_entry(&r, entry, phoff, phnum, phentsize, &ep))
@@ -141,7 +155,8 @@ ward_err elf_parse(const uint8_t *buf, size_t len, struct exeinfo *out)
 			s->raw_offset = offset;
 			/* ClamAV keeps sh_size as is; bytes past the end of the file
 			 * can never match, so clipping changes nothing observable. */
-			s->raw_size = offset < len ? (size < len - offset ? size : len - offset) : 0;
+			s->raw_size =
+				offset < len ? (size < len - offset ? size : len - offset) : 0;
 		}
 	}
 	out->kind = EXE_ELF;

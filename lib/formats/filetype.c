@@ -197,6 +197,8 @@ struct magic {
  * wins. Where two of ClamAV's entries share bytes, the one it applies is
  * listed. Types Ward does not model are FT_OTHER: they matter because they
  * keep the file out of text detection (and so out of target 7). */
+/* One magic per line, byte strings split where ClamAV splits them. */
+/* clang-format off */
 #define M(off, str, t) {(off), (uint8_t)(sizeof(str) - 1), (t), (str)}
 static const struct magic magics[] = {
 	/* executables */
@@ -302,19 +304,20 @@ static const struct magic magics[] = {
 	M(4, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", FT_OTHER), /* HWP embedded OLE2 */
 	M(512, "EFI PART", FT_OTHER),
 };
+/* clang-format on */
 #undef M
 
 /* Python byte-code magics "XX YY \r \n" ClamAV lists (first two bytes). */
 static const uint16_t pyc_magics[] = {
-	0x892e, 0x0417, 0x994e, 0xfcc4, 0xfdc4, 0x87c6, 0x88c6, 0x2aeb, 0x2beb, 0x2ded, 0x2eed,
-	0x3bf2, 0x3cf2, 0x45f2, 0x59f2, 0x63f2, 0x6df2, 0x6ef2, 0x77f2, 0x81f2, 0x8bf2, 0x8cf2,
-	0x95f2, 0x9ff2, 0xa9f2, 0xb3f2, 0xb4f2, 0xc7f2, 0xd1f2, 0xd2f2, 0xdbf2, 0xe5f2, 0xeff2,
-	0xf9f2, 0x03f3, 0x04f3, 0x0af3, 0xb80b, 0xc20b, 0xcc0b, 0xd60b, 0xe00b, 0xea0b, 0xf40b,
-	0xf50b, 0xff0b, 0x090c, 0x130c, 0x1d0c, 0x1f0c, 0x270c, 0x3b0c, 0x450c, 0x4f0c, 0x580c,
-	0x620c, 0x6c0c, 0x760c, 0x800c, 0x8a0c, 0x940c, 0x9e0c, 0xb20c, 0xbc0c, 0xc60c, 0xd00c,
-	0xda0c, 0xe40c, 0xee0c, 0xf80c, 0x020d, 0x0c0d, 0x160d, 0x170d, 0x200d, 0x210d, 0x2a0d,
-	0x2b0d, 0x2c0d, 0x2d0d, 0x2f0d, 0x300d, 0x310d, 0x320d, 0x330d, 0x3e0d, 0x3f0d, 0xf00d,
-	0x0001, 0x5001,
+	0x892e, 0x0417, 0x994e, 0xfcc4, 0xfdc4, 0x87c6, 0x88c6, 0x2aeb, 0x2beb, 0x2ded,
+	0x2eed, 0x3bf2, 0x3cf2, 0x45f2, 0x59f2, 0x63f2, 0x6df2, 0x6ef2, 0x77f2, 0x81f2,
+	0x8bf2, 0x8cf2, 0x95f2, 0x9ff2, 0xa9f2, 0xb3f2, 0xb4f2, 0xc7f2, 0xd1f2, 0xd2f2,
+	0xdbf2, 0xe5f2, 0xeff2, 0xf9f2, 0x03f3, 0x04f3, 0x0af3, 0xb80b, 0xc20b, 0xcc0b,
+	0xd60b, 0xe00b, 0xea0b, 0xf40b, 0xf50b, 0xff0b, 0x090c, 0x130c, 0x1d0c, 0x1f0c,
+	0x270c, 0x3b0c, 0x450c, 0x4f0c, 0x580c, 0x620c, 0x6c0c, 0x760c, 0x800c, 0x8a0c,
+	0x940c, 0x9e0c, 0xb20c, 0xbc0c, 0xc60c, 0xd00c, 0xda0c, 0xe40c, 0xee0c, 0xf80c,
+	0x020d, 0x0c0d, 0x160d, 0x170d, 0x200d, 0x210d, 0x2a0d, 0x2b0d, 0x2c0d, 0x2d0d,
+	0x2f0d, 0x300d, 0x310d, 0x320d, 0x330d, 0x3e0d, 0x3f0d, 0xf00d, 0x0001, 0x5001,
 };
 
 static bool at(const cursor *c, size_t off, const void *s, size_t n)
@@ -363,9 +366,18 @@ static enum ftype ooxml_name(const uint8_t *name, size_t n, bool *likely)
 		enum ftype type;
 	} pfx[] = {{"xl/", FT_OOXML_XL}, {"ppt/", FT_OOXML_PPT}, {"word/", FT_OOXML_WORD}};
 	static const char *const office[] = {
-		"BinData", "mimetype", "Contents", "docProps/", "customXml/", "version.xml",
-		"settings.xml", "_.rels/.rels", "[ContentTypes].xml", "[Content_Types].xml",
-		"Preview/PrvText.txt", "META-INF/container.xml",
+		"BinData",
+		"mimetype",
+		"Contents",
+		"docProps/",
+		"customXml/",
+		"version.xml",
+		"settings.xml",
+		"_.rels/.rels",
+		"[ContentTypes].xml",
+		"[Content_Types].xml",
+		"Preview/PrvText.txt",
+		"META-INF/container.xml",
 	};
 	for (size_t i = 0; i < sizeof pfx / sizeof pfx[0]; i++) {
 		size_t l = strlen(pfx[i].prefix);
@@ -460,7 +472,8 @@ static bool is_utf16(const uint8_t *p, size_t len)
 	bool be = !(p[0] == 0xff && p[1] == 0xfe);
 	size_t bad = 0;
 	for (size_t i = 2; i + 1 < len; i += 2) {
-		unsigned c = be ? (unsigned)(p[i] << 8 | p[i + 1]) : (unsigned)(p[i + 1] << 8 | p[i]);
+		unsigned c =
+			be ? (unsigned)(p[i] << 8 | p[i + 1]) : (unsigned)(p[i + 1] << 8 | p[i]);
 		if (c == 0xfffe)
 			return false;
 		if (c < 128 && !is_text_char(c)) {
@@ -516,9 +529,9 @@ static bool is_old_tar(const cursor *w)
  * lowercase, uppercase, or capitalised, nothing else ("<HtMl>" is not HTML,
  * and "<html lang=..." is not matched by "<html>"). */
 static const char *const html_tags[] = {
-	"<HEAD>", "<HTML>", "<Head>", "<Html>", "<IFRAME", "<IMG", "<Img", "<OBJECT", "<Object",
-	"<SCRIPT", "<Script", "<TABLE", "<head>", "<html>", "<iframe", "<img", "<object",
-	"<script", "<table",
+	"<HEAD>",  "<HTML>",  "<Head>",  "<Html>",  "<IFRAME", "<IMG",   "<Img",
+	"<OBJECT", "<Object", "<SCRIPT", "<Script", "<TABLE",  "<head>", "<html>",
+	"<iframe", "<img",    "<object", "<script", "<table",
 };
 
 static const uint8_t *find(const uint8_t *h, size_t hl, const char *n, size_t nl)
@@ -542,7 +555,8 @@ static bool is_html(const uint8_t *p, size_t len)
 			continue;
 		for (size_t j = i + 3; j + 4 <= len; j++) {
 			if ((p[j] == 'h' || p[j] == 'H') && (p[j + 1] == 'r' || p[j + 1] == 'R') &&
-			    ((p[j + 2] == 'E' && p[j + 3] == 'F') || (p[j + 2] == 'e' && p[j + 3] == 'f')))
+			    ((p[j + 2] == 'E' && p[j + 3] == 'F') ||
+			     (p[j + 2] == 'e' && p[j + 3] == 'f')))
 				return true;
 		}
 		break; /* later "<a " can only find a subset of the same hrefs */
@@ -556,7 +570,8 @@ static bool is_html(const uint8_t *p, size_t len)
 static bool is_pdf_anywhere(const uint8_t *p, size_t len)
 {
 	for (size_t i = 0; i + 7 <= len; i++) {
-		if (p[i] == '%' && (memcmp(p + i + 1, "PDF-", 4) == 0 || memcmp(p + i + 1, "pdf-", 4) == 0) &&
+		if (p[i] == '%' &&
+		    (memcmp(p + i + 1, "PDF-", 4) == 0 || memcmp(p + i + 1, "pdf-", 4) == 0) &&
 		    p[i + 6] == '.')
 			return true;
 	}
@@ -613,7 +628,10 @@ static enum ftype cafebabe(const uint8_t *p, size_t len)
  * 2043..2443 bytes after the first one ends (ClamAV's pattern). */
 static bool is_iso9660(const cursor *all)
 {
-	if (!at(all, 0x8000, "\x01" "CD001", 6))
+	if (!at(all, 0x8000,
+		"\x01"
+		"CD001",
+		6))
 		return false;
 	for (size_t off = 0x8006 + 2043; off <= 0x8006 + 2443; off++)
 		if (at(all, off, "CD001", 5))

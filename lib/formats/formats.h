@@ -78,12 +78,12 @@ struct exe_section {
 enum exe_kind { EXE_NONE = 0, EXE_PE, EXE_ELF };
 
 struct exeinfo {
-	uint8_t kind;         /* enum exe_kind */
-	bool ep_valid;        /* ClamAV has an EP for the file (always true after
+	uint8_t kind;       /* enum exe_kind */
+	bool ep_valid;      /* ClamAV has an EP for the file (always true after
 			       * a successful parse; an ELF EP may lie past the end) */
-	uint64_t ep;          /* entry point as a FILE offset (what EP+n counts from) */
-	uint32_t nsections;   /* as declared (NumberOfSections / e_shnum), not capped */
-	uint32_t nstored;     /* sections stored below (<= nsections) */
+	uint64_t ep;        /* entry point as a FILE offset (what EP+n counts from) */
+	uint32_t nsections; /* as declared (NumberOfSections / e_shnum), not capped */
+	uint32_t nstored;   /* sections stored below (<= nsections) */
 	struct exe_section sections[WARD_MAX_PE_SECTIONS];
 	/* PE import table (for .imp): offset/len of nothing; the hash is computed by
 	 * pe_imphash on request. */
@@ -97,8 +97,8 @@ ward_err pe_parse(const uint8_t *buf, size_t len, struct exeinfo *out);
  * length (the "size" field of .imp lines). WARD_ECORRUPT when there are no
  * imports or they are malformed; WARD_EUNSUPPORTED for PE32+ (ClamAV 1.4
  * never hashes their imports); WARD_ENOMEM. */
-ward_err pe_imphash(const uint8_t *buf, size_t len, const struct exeinfo *pe,
-		    uint8_t md5[16], uint64_t *size);
+ward_err pe_imphash(const uint8_t *buf, size_t len, const struct exeinfo *pe, uint8_t md5[16],
+		    uint64_t *size);
 /* Parse an ELF file (32/64-bit, either endianness). As in ClamAV 1.4 (checked
  * with clamscan), the sections for Sx+n/SEx/SL+n are the SECTION HEADERS
  * (sh_offset, sh_size); e_entry maps through the program headers. */
@@ -106,31 +106,30 @@ ward_err elf_parse(const uint8_t *buf, size_t len, struct exeinfo *out);
 
 /* ---- containers (libarchive) ---- */
 struct archive_limits {
-	uint64_t max_filesize;  /* member larger than this: skipped, limit noted */
-	uint32_t max_files;     /* members visited at most (counting across the walk) */
-	uint64_t max_total;     /* bytes extracted at most, all members together */
-	uint64_t deadline_ms;   /* now_ms() value after which the walk stops; 0 none */
-	uint32_t max_layers;    /* compression layers one stream may stack (gzip in
+	uint64_t max_filesize; /* member larger than this: skipped, limit noted */
+	uint32_t max_files;    /* members visited at most (counting across the walk) */
+	uint64_t max_total;    /* bytes extracted at most, all members together */
+	uint64_t deadline_ms;  /* now_ms() value after which the walk stops; 0 none */
+	uint32_t max_layers;   /* compression layers one stream may stack (gzip in
 				 * gzip ...): each is a recursion level in ClamAV, so the
 				 * caller passes the levels it has left; 0 means 1 */
 };
 
 enum archive_note {
-	AN_MAX_FILESIZE = 1, /* a member was larger than max_filesize */
-	AN_MAX_FILES = 2,    /* more members than max_files */
-	AN_MAX_SCANSIZE = 4, /* extraction stopped at max_total */
-	AN_MAX_SCANTIME = 8, /* deadline passed */
-	AN_CORRUPT = 16,     /* libarchive reported an error; see the message */
-	AN_RATIO = 32,       /* compression ratio past WARD_MAX_INFLATE_RATIO */
-	AN_ENCRYPTED = 64,   /* an encrypted member was skipped (added by archive.c) */
+	AN_MAX_FILESIZE = 1,    /* a member was larger than max_filesize */
+	AN_MAX_FILES = 2,       /* more members than max_files */
+	AN_MAX_SCANSIZE = 4,    /* extraction stopped at max_total */
+	AN_MAX_SCANTIME = 8,    /* deadline passed */
+	AN_CORRUPT = 16,        /* libarchive reported an error; see the message */
+	AN_RATIO = 32,          /* compression ratio past WARD_MAX_INFLATE_RATIO */
+	AN_ENCRYPTED = 64,      /* an encrypted member was skipped (added by archive.c) */
 	AN_MAX_RECURSION = 128, /* more stacked compression layers than max_layers */
 };
 
 /* Called once per regular-file member with its data (owned by the walker,
  * valid during the call). Return WARD_OK to go on; anything else stops the
  * walk and is returned by archive_walk. */
-typedef ward_err (*archive_member_fn)(void *ctx, const char *name, const uint8_t *data,
-				      size_t len);
+typedef ward_err (*archive_member_fn)(void *ctx, const char *name, const uint8_t *data, size_t len);
 
 /* Walk the members of the archive in buf. *notes gets AN_* bits; msg (may be
  * NULL) gets a description of the first corruption. Returns WARD_OK when the

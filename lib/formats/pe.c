@@ -21,8 +21,8 @@
 #define PE_DOS_MAGIC_OLD 0x4d5au /* "ZM": ClamAV accepts both */
 #define PE_NT_MAGIC 0x00004550u  /* "PE\0\0" */
 #define PE32P_MAGIC 0x020bu
-#define PE_FILE_HDR_SIZE 24u  /* signature + COFF file header */
-#define PE_OPT32_SIZE 96u     /* optional header without data directories */
+#define PE_FILE_HDR_SIZE 24u /* signature + COFF file header */
+#define PE_OPT32_SIZE 96u    /* optional header without data directories */
 #define PE_OPT64_SIZE 112u
 #define PE_SECT_HDR_SIZE 40u
 #define PE_NDIRS 16u
@@ -35,8 +35,8 @@
 /* What the header walk keeps: enough to recompute any section on demand, so
  * files with more sections than exeinfo stores still map their EP exactly. */
 struct pehdr {
-	uint32_t vep;       /* AddressOfEntryPoint */
-	uint32_t hdr_size;  /* SizeOfHeaders rounded up to SectionAlignment */
+	uint32_t vep;      /* AddressOfEntryPoint */
+	uint32_t hdr_size; /* SizeOfHeaders rounded up to SectionAlignment */
 	uint32_t salign, falign;
 	uint16_t nsections; /* as declared, 1..65535 */
 	size_t sect_off;    /* file offset of the section table */
@@ -54,7 +54,8 @@ static uint32_t align_up(uint32_t v, uint32_t a)
 
 static uint32_t rd32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
 }
 
 /* Unaligned-but-untouched header fields of section i, plus the ClamAV view. */
@@ -143,8 +144,8 @@ static ward_err pe_headers(const cursor *cin, struct pehdr *h)
 		return WARD_ECORRUPT;
 	/* Machine(2) NumberOfSections(2) TimeDateStamp(4) PointerToSymbolTable(4)
 	 * NumberOfSymbols(4) SizeOfOptionalHeader(2) Characteristics(2) */
-	if (!cur_skip(&c, 2) || !cur_le16(&c, &nsect) || !cur_skip(&c, 12) || !cur_le16(&c, &optsz) ||
-	    !cur_skip(&c, 2))
+	if (!cur_skip(&c, 2) || !cur_le16(&c, &nsect) || !cur_skip(&c, 12) ||
+	    !cur_le16(&c, &optsz) || !cur_skip(&c, 2))
 		return WARD_ECORRUPT;
 	/* ClamAV 1.4 rejects only 0 sections; 96 (the XP loader limit) is not
 	 * enforced, so up to 65535 are honoured for the EP and Sx. */
@@ -251,8 +252,8 @@ static bool imp_name_ok(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char ch = s[i];
-		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      ch == '_' || ch == '.'))
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= 'A' && ch <= 'Z') || ch == '_' || ch == '.'))
 			return false;
 	}
 	return true;
@@ -276,6 +277,7 @@ struct ordname {
 	uint16_t ord;
 	const char *name;
 };
+/* clang-format off */
 static const struct ordname ord_ws2_32[] = {
 	{1, "accept"}, {2, "bind"}, {3, "closesocket"}, {4, "connect"}, {5, "getpeername"},
 	{6, "getsockname"}, {7, "getsockopt"}, {8, "htonl"}, {9, "htons"}, {10, "ioctlsocket"},
@@ -432,6 +434,7 @@ static const struct ordname ord_oleaut32[] = {
 	{440, "varui8fromui4"}, {441, "varui8fromdec"}, {442, "registertypelibforuser"},
 	{443, "unregistertypelibforuser"},
 };
+/* clang-format on */
 
 static const char *ordinal_name(const char *dll, uint16_t ord)
 {
@@ -481,13 +484,14 @@ struct imphash_state {
  * part stops at its first '.' when that dot starts ".dll", ".ocx" or ".sys"
  * (compared on 4 characters, case-insensitively, as ClamAV does). */
 static ward_err imp_add(struct imphash_state *st, const char *dll, size_t dlllen, const char *fn,
-		       size_t fnlen)
+			size_t fnlen)
 {
 	char tmp[2 * PE_NAME_WINDOW + 4];
 	size_t j = 0;
 	const char *dot = memchr(dll, '.', dlllen);
 
-	if (dot && (prefix_icase(dot, ".ocx") || prefix_icase(dot, ".sys") || prefix_icase(dot, ".dll")))
+	if (dot &&
+	    (prefix_icase(dot, ".ocx") || prefix_icase(dot, ".sys") || prefix_icase(dot, ".dll")))
 		dlllen = (size_t)(dot - dll);
 	if (!imp_name_ok(fn, fnlen))
 		return WARD_ECORRUPT;

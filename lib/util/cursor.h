@@ -86,7 +86,8 @@ static inline bool cur_le32(cursor *c, uint32_t *v)
 	const uint8_t *p = cur_take(c, 4);
 	if (!p)
 		return false;
-	*v = (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+	*v = (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	     ((uint32_t)p[3] << 24);
 	return true;
 }
 
@@ -113,7 +114,8 @@ static inline bool cur_be32(cursor *c, uint32_t *v)
 	const uint8_t *p = cur_take(c, 4);
 	if (!p)
 		return false;
-	*v = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+	*v = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
+	     (uint32_t)p[3];
 	return true;
 }
 

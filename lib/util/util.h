@@ -26,8 +26,14 @@
 /* ---- checked arithmetic: return true when the result overflowed ---- */
 static inline bool ck_add(size_t a, size_t b, size_t *r) { return __builtin_add_overflow(a, b, r); }
 static inline bool ck_mul(size_t a, size_t b, size_t *r) { return __builtin_mul_overflow(a, b, r); }
-static inline bool ck_add64(uint64_t a, uint64_t b, uint64_t *r) { return __builtin_add_overflow(a, b, r); }
-static inline bool ck_mul64(uint64_t a, uint64_t b, uint64_t *r) { return __builtin_mul_overflow(a, b, r); }
+static inline bool ck_add64(uint64_t a, uint64_t b, uint64_t *r)
+{
+	return __builtin_add_overflow(a, b, r);
+}
+static inline bool ck_mul64(uint64_t a, uint64_t b, uint64_t *r)
+{
+	return __builtin_mul_overflow(a, b, r);
+}
 
 /* ---- allocation shim ----
  * Every allocation in libward goes through these. ward_alloc_fail_after(n)
@@ -63,7 +69,7 @@ void vec_shrink(vec *v, size_t size);
 
 /* ---- dynamic string buffer with a ceiling (curl's dynbuf idea) ---- */
 typedef struct dbuf {
-	char *s;    /* NUL-terminated when len > 0 */
+	char *s; /* NUL-terminated when len > 0 */
 	size_t len;
 	size_t alloc;
 	size_t cap; /* most bytes it may ever hold */

@@ -10,7 +10,7 @@
 #include "db/sigs.h"
 
 static const char *const names[] = {
-	"f.hdb", "f.hsb", "f.mdb", "f.msb", "f.imp", "f.fp", "f.sfp",
+	"f.hdb", "f.hsb", "f.mdb", "f.msb",  "f.imp", "f.fp",  "f.sfp",
 	"f.ndb", "f.ldb", "f.ign", "f.ign2", "f.wdb", "f.cbc",
 };
 

@@ -15,7 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (uint32_t i = 0; i < e.nstored; i++) {
 			const struct exe_section *s = &e.sections[i];
-			if (s->raw_size && (s->raw_offset >= size || s->raw_size > size - s->raw_offset))
+			if (s->raw_size &&
+			    (s->raw_offset >= size || s->raw_size > size - s->raw_offset))
 				abort();
 		}
 	}

@@ -9,9 +9,9 @@
 
 #include "db/sigs.h"
 
-#define CHECK(x)                         \
-	do {                             \
-		if (!(x))                \
+#define CHECK(x) \
+	do { \
+		if (!(x)) \
 			__builtin_trap(); \
 	} while (0)
 

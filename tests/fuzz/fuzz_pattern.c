@@ -10,9 +10,9 @@
 
 #include "db/sigs.h"
 
-#define CHECK(x)                         \
-	do {                             \
-		if (!(x))                \
+#define CHECK(x) \
+	do { \
+		if (!(x)) \
 			__builtin_trap(); \
 	} while (0)
 
@@ -31,7 +31,8 @@ static void check_seq(const struct pattern *p, uint32_t first, uint32_t count)
 			CHECK(n->a <= p->nseqs && n->b <= p->nseqs - n->a);
 			for (uint32_t k = 0; k < n->b; k++)
 				CHECK(p->seqs[n->a + k].first <= p->nnodes &&
-				      p->seqs[n->a + k].count <= p->nnodes - p->seqs[n->a + k].first);
+				      p->seqs[n->a + k].count <=
+					      p->nnodes - p->seqs[n->a + k].first);
 		}
 	}
 }

@@ -54,8 +54,10 @@ static void got_free(struct got *g)
 
 static struct archive_limits lim_default(void)
 {
-	struct archive_limits l = {.max_filesize = 1u << 20, .max_files = 1000,
-				   .max_total = 1u << 24, .deadline_ms = 0};
+	struct archive_limits l = {.max_filesize = 1u << 20,
+				   .max_files = 1000,
+				   .max_total = 1u << 24,
+				   .deadline_ms = 0};
 	return l;
 }
 
@@ -106,7 +108,8 @@ static uint8_t *build(int format, int filter, const struct member *m, size_t nm,
 		archive_entry_set_size(e, (la_int64_t)m[i].len);
 		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
 		if (m[i].len)
-			assert_int_equal(archive_write_data(a, m[i].data, m[i].len), (la_ssize_t)m[i].len);
+			assert_int_equal(archive_write_data(a, m[i].data, m[i].len),
+					 (la_ssize_t)m[i].len);
 		archive_entry_free(e);
 	}
 	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
@@ -159,7 +162,8 @@ static void test_formats_roundtrip(void **state)
 		{ARCHIVE_FORMAT_CPIO_POSIX, "cpio odc"},
 		{ARCHIVE_FORMAT_ISO9660, "iso9660"},
 	};
-	struct member m[] = {{"a.txt", text1, sizeof text1 - 1}, {"dir/b.txt", text2, sizeof text2 - 1}};
+	struct member m[] = {{"a.txt", text1, sizeof text1 - 1},
+			     {"dir/b.txt", text2, sizeof text2 - 1}};
 	for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
 		size_t n;
 		uint8_t *b = build(fmts[i].format, ARCHIVE_FILTER_NONE, m, 2, &n, NULL);
@@ -176,9 +180,9 @@ static void test_formats_roundtrip(void **state)
 		if (g.len[ia] != sizeof text1 - 1 || memcmp(g.data[ia], text1, g.len[ia]) != 0 ||
 		    g.len[ib] != sizeof text2 - 1 || memcmp(g.data[ib], text2, g.len[ib]) != 0 ||
 		    !strstr(g.names[ib], "b.txt"))
-			fail_msg("%s: wrong member data or names (%s %zu [%.*s], %s %zu)", fmts[i].what,
-				 g.names[0], g.len[0], (int)g.len[0], (char *)g.data[0], g.names[1],
-				 g.len[1]);
+			fail_msg("%s: wrong member data or names (%s %zu [%.*s], %s %zu)",
+				 fmts[i].what, g.names[0], g.len[0], (int)g.len[0],
+				 (char *)g.data[0], g.names[1], g.len[1]);
 		got_free(&g);
 		free(b);
 	}
@@ -227,16 +231,22 @@ static void test_not_archives(void **state)
 {
 	(void)state;
 	static const char *const inputs[] = {
-		"just some text, not an archive\n", "MZ\x90\x00", "%PDF-1.4\n", "", "\x1f\x8b",
-		"BZh9", "<html><body>", "#mtree\n./etc/passwd type=file contents=/etc/passwd\n",
+		"just some text, not an archive\n",
+		"MZ\x90\x00",
+		"%PDF-1.4\n",
+		"",
+		"\x1f\x8b",
+		"BZh9",
+		"<html><body>",
+		"#mtree\n./etc/passwd type=file contents=/etc/passwd\n",
 	};
 	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
 		struct got g = {0};
 		unsigned notes;
 		char msg[128];
 		struct archive_limits l = lim_default();
-		ward_err e = archive_walk((const uint8_t *)inputs[i], strlen(inputs[i]), &l, collect, &g,
-					  &notes, msg, sizeof msg);
+		ward_err e = archive_walk((const uint8_t *)inputs[i], strlen(inputs[i]), &l,
+					  collect, &g, &notes, msg, sizeof msg);
 		if (e != WARD_EUNSUPPORTED || g.n != 0)
 			fail_msg("input %zu: err %d members %u", i, e, g.n);
 		got_free(&g);
@@ -266,10 +276,12 @@ static void test_clamav_testfiles(void **state)
 		bool opens;
 		unsigned levels; /* walks needed to reach clam.exe (compressed streams nest) */
 	} files[] = {
-		{"clam.zip", true, 1},        {"clam.7z", true, 1},          {"clam.cab", true, 1},
-		{"clam.newc.cpio", true, 1},  {"clam.odc.cpio", true, 1},    {"clam.bin-le.cpio", true, 1},
-		{"clam.bin-be.cpio", true, 1}, {"clam.tar.gz", true, 2},     {"clam.exe.bz2", true, 1},
-		{"clam.arj", false, 0},       {"clam.exe", false, 0},        {"clam.ole.doc", false, 0},
+		{"clam.zip", true, 1},         {"clam.7z", true, 1},
+		{"clam.cab", true, 1},         {"clam.newc.cpio", true, 1},
+		{"clam.odc.cpio", true, 1},    {"clam.bin-le.cpio", true, 1},
+		{"clam.bin-be.cpio", true, 1}, {"clam.tar.gz", true, 2},
+		{"clam.exe.bz2", true, 1},     {"clam.arj", false, 0},
+		{"clam.exe", false, 0},        {"clam.ole.doc", false, 0},
 	};
 	unsigned seen = 0;
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
@@ -400,7 +412,10 @@ static void test_max_total(void **state)
 	(void)state;
 	static uint8_t kb[1000];
 	memset(kb, 'K', sizeof kb);
-	struct member m[5] = {{"1", kb, 1000}, {"2", kb, 1000}, {"3", kb, 1000}, {"4", kb, 1000},
+	struct member m[5] = {{"1", kb, 1000},
+			      {"2", kb, 1000},
+			      {"3", kb, 1000},
+			      {"4", kb, 1000},
 			      {"5", kb, 1000}};
 	size_t n;
 	uint8_t *b = build(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, m, 5, &n, NULL);
@@ -521,9 +536,10 @@ static void test_name_cap(void **state)
 static void test_truncated_and_flipped(void **state)
 {
 	(void)state;
-	static const int fmts[] = {ARCHIVE_FORMAT_ZIP, ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FORMAT_7ZIP,
-				   ARCHIVE_FORMAT_CPIO_SVR4_NOCRC};
-	struct member m[] = {{"a.txt", text1, sizeof text1 - 1}, {"b.txt", text2, sizeof text2 - 1}};
+	static const int fmts[] = {ARCHIVE_FORMAT_ZIP, ARCHIVE_FORMAT_TAR_USTAR,
+				   ARCHIVE_FORMAT_7ZIP, ARCHIVE_FORMAT_CPIO_SVR4_NOCRC};
+	struct member m[] = {{"a.txt", text1, sizeof text1 - 1},
+			     {"b.txt", text2, sizeof text2 - 1}};
 	for (size_t f = 0; f < sizeof fmts / sizeof fmts[0]; f++) {
 		size_t n;
 		uint8_t *b = build(fmts[f], ARCHIVE_FILTER_NONE, m, 2, &n, NULL);
@@ -611,7 +627,8 @@ static void test_encrypted(void **state)
 static void test_alloc_failures(void **state)
 {
 	(void)state;
-	struct member m[] = {{"a.txt", text1, sizeof text1 - 1}, {"b.txt", text2, sizeof text2 - 1}};
+	struct member m[] = {{"a.txt", text1, sizeof text1 - 1},
+			     {"b.txt", text2, sizeof text2 - 1}};
 	size_t n;
 	uint8_t *b = build(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, m, 2, &n, NULL);
 	struct archive_limits l = lim_default();

@@ -60,7 +60,8 @@ static int group_teardown(void **state)
  * significant digit first. */
 static void sign_md5(const char *md5hex, char *out, size_t outlen)
 {
-	static const char alpha[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/";
+	static const char alpha[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/";
 	BIGNUM *m = NULL, *c = BN_new();
 	BN_CTX *ctx = BN_CTX_new();
 	assert_true(BN_hex2bn(&m, md5hex) == 32);
@@ -147,8 +148,9 @@ static struct blob make_cvd_from_body(struct blob body, unsigned version, bool s
 	return out;
 }
 
-static const char info_line[] = "ClamAV-VDB:01 Jan 2025 00-00 +0000:7:2:90:X:X:wardtest:1735689600\n"
-				"test.ndb:40:0000\n";
+static const char info_line[] =
+	"ClamAV-VDB:01 Jan 2025 00-00 +0000:7:2:90:X:X:wardtest:1735689600\n"
+	"test.ndb:40:0000\n";
 
 static const struct member std_members[] = {
 	{"COPYING", "GPL-2.0 text would be here\n"},
@@ -192,7 +194,8 @@ struct loaded {
 	struct diags d;
 };
 
-static ward_err load(struct loaded *L, const char *path, struct blob b, unsigned flags, bool real_key)
+static ward_err load(struct loaded *L, const char *path, struct blob b, unsigned flags,
+		     bool real_key)
 {
 	memset(&L->d, 0, sizeof L->d);
 	ward_load_opts o = {diag_cb, &L->d, flags, NULL};
@@ -205,10 +208,12 @@ static ward_err load(struct loaded *L, const char *path, struct blob b, unsigned
 static bool has_name(const struct sigset *set, const char *name)
 {
 	for (size_t i = 0; i < set->body.len; i++)
-		if (!strcmp(strpool_get(&set->names, VEC_AT(&set->body, struct bodysig, i).name), name))
+		if (!strcmp(strpool_get(&set->names, VEC_AT(&set->body, struct bodysig, i).name),
+			    name))
 			return true;
 	for (size_t i = 0; i < set->hashes.len; i++)
-		if (!strcmp(strpool_get(&set->names, VEC_AT(&set->hashes, struct hashsig, i).name), name))
+		if (!strcmp(strpool_get(&set->names, VEC_AT(&set->hashes, struct hashsig, i).name),
+			    name))
 			return true;
 	return false;
 }
@@ -319,7 +324,8 @@ static void test_unsigned_refused(void **state)
 {
 	(void)state;
 	struct blob b = make_cvd_from_body(make_tar(std_members, NSTD, true), 7, false);
-	expect_refused(b, "test.cvd", 0, false, WARD_EBADSIG, "digital signature does not verify (missing)");
+	expect_refused(b, "test.cvd", 0, false, WARD_EBADSIG,
+		       "digital signature does not verify (missing)");
 	struct loaded L;
 	assert_int_equal(load(&L, "test.cvd", b, WARD_LOAD_ALLOW_UNSIGNED_CVD, false), WARD_OK);
 	expect_std_loaded(&L, false);
@@ -357,8 +363,9 @@ static void test_real_header_signature(void **state)
 	char md5[33];
 	memcpy(md5, hdr.md5, sizeof md5);
 	md5[31] = md5[31] == '0' ? '1' : '0';
-	assert_int_equal(cvd_verify_dsig(md5, hdr.dsig, hdr.dsig_len, cvd_clamav_key_n, cvd_clamav_key_e),
-			 WARD_EBADSIG);
+	assert_int_equal(
+		cvd_verify_dsig(md5, hdr.dsig, hdr.dsig_len, cvd_clamav_key_n, cvd_clamav_key_e),
+		WARD_EBADSIG);
 	char was = hdr.dsig[10];
 	hdr.dsig[10] = was == 'a' ? 'b' : 'a';
 	assert_int_equal(cvd_verify_dsig(hdr.md5, hdr.dsig, hdr.dsig_len, cvd_clamav_key_n,
@@ -388,24 +395,39 @@ static void test_header_fields_malformed(void **state)
 		const char *text;
 		const char *why;
 	} cases[] = {
-		{"ClamAV-VDX:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig:b:1", "bad magic"},
+		{"ClamAV-VDX:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig:b:1",
+		 "bad magic"},
 		{"", "bad magic"},
 		{"ClamAV-VDB:", "missing version"},
-		{"ClamAV-VDB:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig", "missing builder"},
+		{"ClamAV-VDB:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig",
+		 "missing builder"},
 		{"ClamAV-VDB::7:2:90:00000000000000000000000000000000:sig:b:1", "bad build time"},
-		{"ClamAV-VDB:01 Jan 2025:x7:2:90:00000000000000000000000000000000:sig:b:1", "bad version"},
-		{"ClamAV-VDB:01 Jan 2025::2:90:00000000000000000000000000000000:sig:b:1", "bad version"},
-		{"ClamAV-VDB:01 Jan 2025:4294967296:2:90:00000000000000000000000000000000:sig:b:1", "bad version"},
-		{"ClamAV-VDB:01 Jan 2025:7:-2:90:00000000000000000000000000000000:sig:b:1", "bad number-of-signatures"},
-		{"ClamAV-VDB:01 Jan 2025:7:2: 90:00000000000000000000000000000000:sig:b:1", "bad functionality level"},
-		{"ClamAV-VDB:01 Jan 2025:7:2:90:0000000000000000000000000000000:sig:b:1", "bad MD5"},
-		{"ClamAV-VDB:01 Jan 2025:7:2:90:0000000000000000000000000000000A:sig:b:1", "bad MD5"},
-		{"ClamAV-VDB:01 Jan 2025:7:2:90:0000000000000000000000000000000g:sig:b:1", "bad MD5"},
-		{"ClamAV-VDB:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig::1", "bad builder"},
-		{"ClamAV-VDB:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig:b:1x", "bad creation time"},
-		{"ClamAV-VDB:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig:b:1:extra", "too many header fields"},
-		{"ClamAV-VDB:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig:b:1\tx", "bad header byte"},
-		{"ClamAV-VDB:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig:b:1\0junk", "bad header padding"},
+		{"ClamAV-VDB:01 Jan 2025:x7:2:90:00000000000000000000000000000000:sig:b:1",
+		 "bad version"},
+		{"ClamAV-VDB:01 Jan 2025::2:90:00000000000000000000000000000000:sig:b:1",
+		 "bad version"},
+		{"ClamAV-VDB:01 Jan 2025:4294967296:2:90:00000000000000000000000000000000:sig:b:1",
+		 "bad version"},
+		{"ClamAV-VDB:01 Jan 2025:7:-2:90:00000000000000000000000000000000:sig:b:1",
+		 "bad number-of-signatures"},
+		{"ClamAV-VDB:01 Jan 2025:7:2: 90:00000000000000000000000000000000:sig:b:1",
+		 "bad functionality level"},
+		{"ClamAV-VDB:01 Jan 2025:7:2:90:0000000000000000000000000000000:sig:b:1",
+		 "bad MD5"},
+		{"ClamAV-VDB:01 Jan 2025:7:2:90:0000000000000000000000000000000A:sig:b:1",
+		 "bad MD5"},
+		{"ClamAV-VDB:01 Jan 2025:7:2:90:0000000000000000000000000000000g:sig:b:1",
+		 "bad MD5"},
+		{"ClamAV-VDB:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig::1",
+		 "bad builder"},
+		{"ClamAV-VDB:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig:b:1x",
+		 "bad creation time"},
+		{"ClamAV-VDB:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig:b:1:extra",
+		 "too many header fields"},
+		{"ClamAV-VDB:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig:b:1\tx",
+		 "bad header byte"},
+		{"ClamAV-VDB:01 Jan 2025:7:2:90:00000000000000000000000000000000:sig:b:1\0junk",
+		 "bad header padding"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		uint8_t h[CVD_HEADER_LEN];
@@ -472,8 +494,11 @@ static void test_truncated(void **state)
 	size_t cuts[] = {0, 1, 11, 100, 511, 512, 513, 530, b.len / 2, b.len - 8, b.len - 1};
 	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
 		struct blob t = {b.p, cuts[i]};
-		const char *want = cuts[i] < CVD_HEADER_LEN ? "truncated header" : cuts[i] == 512 ? "truncated" : "MD5";
-		expect_refused(t, "cut.cvd", WARD_LOAD_ALLOW_UNSIGNED_CVD, false, WARD_ECORRUPT, want);
+		const char *want = cuts[i] < CVD_HEADER_LEN ? "truncated header"
+				   : cuts[i] == 512         ? "truncated"
+							    : "MD5";
+		expect_refused(t, "cut.cvd", WARD_LOAD_ALLOW_UNSIGNED_CVD, false, WARD_ECORRUPT,
+			       want);
 	}
 	/* A truncated .cld gets past the MD5 (unverified, allowed), then the tar
 	 * reader must notice. */
@@ -481,7 +506,8 @@ static void test_truncated(void **state)
 	size_t ccuts[] = {513, 512 + 512, 512 + 600, 512 + 2048 + 100, 512 + 4096 + 10};
 	for (size_t i = 0; i < sizeof ccuts / sizeof ccuts[0]; i++) {
 		struct blob t = {c.p, ccuts[i]};
-		expect_refused(t, "cut.cld", WARD_LOAD_ALLOW_UNSIGNED_CVD, false, WARD_ECORRUPT, "cut.cld");
+		expect_refused(t, "cut.cld", WARD_LOAD_ALLOW_UNSIGNED_CVD, false, WARD_ECORRUPT,
+			       "cut.cld");
 	}
 	free(b.p);
 	free(c.p);
@@ -503,8 +529,8 @@ static void test_body_bitflip(void **state)
 {
 	(void)state;
 	struct blob b = std_cvd(true);
-	size_t where[] = {CVD_HEADER_LEN, CVD_HEADER_LEN + 10, CVD_HEADER_LEN + (b.len - CVD_HEADER_LEN) / 2,
-			  b.len - 1};
+	size_t where[] = {CVD_HEADER_LEN, CVD_HEADER_LEN + 10,
+			  CVD_HEADER_LEN + (b.len - CVD_HEADER_LEN) / 2, b.len - 1};
 	for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
 		b.p[where[i]] ^= 0x20;
 		expect_refused(b, "flip.cvd", 0, false, WARD_ECORRUPT, "MD5");
@@ -522,7 +548,8 @@ static void test_signature_bitflip(void **state)
 		char *at = sig + i * 40;
 		char was = *at;
 		*at = was == 'a' ? 'b' : 'a';
-		expect_refused(b, "sig.cvd", 0, false, WARD_EBADSIG, "digital signature does not verify");
+		expect_refused(b, "sig.cvd", 0, false, WARD_EBADSIG,
+			       "digital signature does not verify");
 		*at = was;
 	}
 	struct loaded L;
@@ -539,7 +566,8 @@ static void test_header_field_flip(void **state)
 	struct blob b = std_cvd(true);
 	char *ver = strstr((char *)b.p, "+0000:7:") + 6;
 	*ver = '8';
-	expect_refused(b, "ver.cvd", 0, false, WARD_ECORRUPT, "does not match the signed test.info");
+	expect_refused(b, "ver.cvd", 0, false, WARD_ECORRUPT,
+		       "does not match the signed test.info");
 	*ver = '7';
 	char *flevel = strstr((char *)b.p, ":90:") + 1;
 	*flevel = '8';
@@ -569,7 +597,8 @@ static void test_bad_members(void **state)
 	free(b.p);
 
 	/* A nested container is not loaded: counted as unsupported. */
-	struct member nested[] = {{"test.info", info_line}, {"inner.cvd", "ClamAV-VDB:junk"},
+	struct member nested[] = {{"test.info", info_line},
+				  {"inner.cvd", "ClamAV-VDB:junk"},
 				  {"test.ndb", "Ward.Test.Body:0:*:41424344454647\n"}};
 	b = make_cvd_from_body(make_tar(nested, 3, true), 7, true);
 	struct loaded L;
@@ -580,7 +609,8 @@ static void test_bad_members(void **state)
 	free(b.p);
 
 	/* Databases ClamAV loads and Ward does not (.cfg, .ioc): counted. */
-	struct member unsup[] = {{"test.info", info_line}, {"daily.cfg", "DOCUMENT:0x0:0:0\nPE:0x0:0:0\n"},
+	struct member unsup[] = {{"test.info", info_line},
+				 {"daily.cfg", "DOCUMENT:0x0:0:0\nPE:0x0:0:0\n"},
 				 {"x.ioc", "example.com\n"}};
 	b = make_cvd_from_body(make_tar(unsup, 3, true), 7, true);
 	assert_int_equal(load(&L, "unsup.cvd", b, 0, false), WARD_OK);
@@ -601,7 +631,7 @@ static void test_too_many_members(void **state)
 	(void)state;
 	size_t n = WARD_MAX_DB_FILES + 1;
 	struct member *m = calloc(n, sizeof *m);
-	char (*names)[32] = calloc(n, sizeof *names);
+	char(*names)[32] = calloc(n, sizeof *names);
 	assert_non_null(m);
 	assert_non_null(names);
 	m[0].name = "test.info";

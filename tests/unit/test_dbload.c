@@ -28,8 +28,7 @@ struct diags {
 	ward_err last_code;
 };
 
-static void on_diag(void *ctx, ward_err code, const char *file, unsigned long line,
-		    const char *msg)
+static void on_diag(void *ctx, ward_err code, const char *file, unsigned long line, const char *msg)
 {
 	struct diags *d = ctx;
 	d->n++;
@@ -69,12 +68,14 @@ static void test_hash_good(void **state)
 	struct sigset set;
 	struct diags d;
 	init(&set, &d);
-	assert_int_equal(load(&set, "t.hdb",
-			      EICAR_MD5 ":68:Eicar-H\n"
-			      "3395856ce81f2b7382dee72602f798b642f14140:68:Eicar-1\n"
-			      "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f:*:Eicar-S:73\n"
-			      EICAR_MD5 ":68:Eicar-Trailing:\n"),
-			 WARD_OK);
+	assert_int_equal(
+		load(&set, "t.hdb",
+		     EICAR_MD5
+		     ":68:Eicar-H\n"
+		     "3395856ce81f2b7382dee72602f798b642f14140:68:Eicar-1\n"
+		     "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f:*:Eicar-S:73\n" EICAR_MD5
+		     ":68:Eicar-Trailing:\n"),
+		WARD_OK);
 	assert_int_equal(set.counts[WARD_COUNT_HASH], 4);
 	assert_int_equal(set.counts[WARD_COUNT_BAD_LINES], 0);
 	const struct hashsig *h = &VEC_AT(&set.hashes, struct hashsig, 0);
@@ -91,18 +92,21 @@ static void test_hash_good(void **state)
 	assert_int_equal(h->kind, HASH_SHA256);
 	assert_true(h->size == HASH_SIZE_ANY);
 
-	assert_int_equal(load(&set, "t.mdb", "1024:" EICAR_MD5 ":Sect\n*:" EICAR_MD5 ":Sect2:73\n"), WARD_OK);
+	assert_int_equal(load(&set, "t.mdb", "1024:" EICAR_MD5 ":Sect\n*:" EICAR_MD5 ":Sect2:73\n"),
+			 WARD_OK);
 	assert_int_equal(set.counts[WARD_COUNT_SECTHASH], 2);
 	h = &VEC_AT(&set.hashes, struct hashsig, 4);
 	assert_int_equal(h->scope, HSCOPE_SECTION);
 	assert_int_equal(h->size, 1024);
-	assert_int_equal(load(&set, "t.imp", EICAR_MD5 ":300:Imp\n" EICAR_MD5 ":*:ImpAny\n"), WARD_OK);
+	assert_int_equal(load(&set, "t.imp", EICAR_MD5 ":300:Imp\n" EICAR_MD5 ":*:ImpAny\n"),
+			 WARD_OK);
 	assert_int_equal(set.counts[WARD_COUNT_IMPHASH], 2);
 	assert_int_equal(VEC_AT(&set.hashes, struct hashsig, 6).scope, HSCOPE_IMPORTS);
 	assert_int_equal(load(&set, "t.fp", EICAR_MD5 ":68:fp1\n"), WARD_OK);
-	assert_int_equal(load(&set, "t.sfp",
-			      "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f:68:fp2\n"),
-			 WARD_OK);
+	assert_int_equal(
+		load(&set, "t.sfp",
+		     "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f:68:fp2\n"),
+		WARD_OK);
 	assert_int_equal(set.counts[WARD_COUNT_ALLOW], 2);
 	assert_true(VEC_AT(&set.hashes, struct hashsig, 8).allow);
 	assert_int_equal(set.counts[WARD_COUNT_BAD_LINES], 0);
@@ -153,7 +157,8 @@ static void test_hash_flevel(void **state)
 	 * an empty MaxFL reads as 0 and skips. */
 	assert_int_equal(load(&set, "f.hdb",
 			      EICAR_MD5 ":68:A:217\n" EICAR_MD5 ":68:B:10:20\n" EICAR_MD5
-			      ":68:C:10:300\n" EICAR_MD5 ":68:D:10:216\n" EICAR_MD5 ":68:E:216:\n"),
+					":68:C:10:300\n" EICAR_MD5 ":68:D:10:216\n" EICAR_MD5
+					":68:E:216:\n"),
 			 WARD_OK);
 	assert_int_equal(set.counts[WARD_COUNT_HASH], 2);
 	assert_int_equal(set.counts[WARD_COUNT_SKIPPED_FLEVEL], 3);
@@ -170,7 +175,8 @@ static void test_official_names(void **state)
 	init(&set, &d);
 	const char *t = EICAR_MD5 ":68:Official.Name\n";
 	assert_int_equal(db_load_buffer(&set, "main.hdb", t, strlen(t), true), WARD_OK);
-	assert_string_equal(name_of(&set, VEC_AT(&set.hashes, struct hashsig, 0).name), "Official.Name");
+	assert_string_equal(name_of(&set, VEC_AT(&set.hashes, struct hashsig, 0).name),
+			    "Official.Name");
 	assert_int_equal(sigset_add_name(&set, "x", 1, false, &off), WARD_OK);
 	assert_string_equal(name_of(&set, off), "x.UNOFFICIAL");
 	char big[WARD_MAX_NAME + 2];
@@ -242,7 +248,8 @@ static void test_lines(void **state)
 	struct diags d;
 	init(&set, &d);
 	/* '#' comments skipped; \r stripped; no final newline needed. */
-	assert_int_equal(load(&set, "l.ndb", "# comment\r\nA:0:*:41424344\r\nB:0:*:45464748"), WARD_OK);
+	assert_int_equal(load(&set, "l.ndb", "# comment\r\nA:0:*:41424344\r\nB:0:*:45464748"),
+			 WARD_OK);
 	assert_int_equal(set.counts[WARD_COUNT_BODY], 2);
 	assert_int_equal(set.counts[WARD_COUNT_BAD_LINES], 0);
 	/* Empty lines: clamscan rejects the database; we reject the line. */
@@ -284,7 +291,8 @@ static void test_extensions(void **state)
 	assert_int_equal(set.counts[WARD_COUNT_UNSUPPORTED], 4);
 	bool seen_wdb = false, seen_cbc = false;
 	for (size_t i = 0; i < set.unsupported.len; i++) {
-		const struct unsupported_feature *f = &VEC_AT(&set.unsupported, struct unsupported_feature, i);
+		const struct unsupported_feature *f =
+			&VEC_AT(&set.unsupported, struct unsupported_feature, i);
 		if (!strcmp(f->name, "wdb database") && f->count == 2)
 			seen_wdb = true;
 		if (!strcmp(f->name, "cbc database") && f->count == 1)
@@ -324,7 +332,8 @@ static void test_ignore(void **state)
 	init(&set, &d);
 	/* Signatures first, ignore lists after: the order must not matter. */
 	assert_int_equal(load(&set, "a.ndb", "KeepN:0:*:41424344\nDropN:0:*:41424344\n"), WARD_OK);
-	assert_int_equal(load(&set, "a.hdb", EICAR_MD5 ":68:DropH\n" EICAR_MD5 ":68:KeepH\n"), WARD_OK);
+	assert_int_equal(load(&set, "a.hdb", EICAR_MD5 ":68:DropH\n" EICAR_MD5 ":68:KeepH\n"),
+			 WARD_OK);
 	assert_int_equal(load(&set, "a.ign2", "DropN\nDropH.UNOFFICIAL\n"), WARD_OK);
 	/* .ign: DBName:LineNo:SigName; the name is the third field. */
 	assert_int_equal(load(&set, "b.ign", "a.hdb:2:KeepH\n"), WARD_OK);
@@ -346,7 +355,8 @@ static void test_ignore(void **state)
 			      "EicarN:391c766b0abc6d1bcc373f44b085d092\n"
 			      "Other:00000000000000000000000000000000\n"),
 			 WARD_OK);
-	assert_int_equal(load(&set, "m.ndb", "EicarN:0:*:58354f2150\nOther:0:*:41424344\n"), WARD_OK);
+	assert_int_equal(load(&set, "m.ndb", "EicarN:0:*:58354f2150\nOther:0:*:41424344\n"),
+			 WARD_OK);
 	sigset_apply_ignores(&set);
 	assert_false(has_name(&set, "EicarN.UNOFFICIAL"));
 	assert_true(has_name(&set, "Other.UNOFFICIAL"));
@@ -434,7 +444,8 @@ static void remove_tree(const char *path, int depth)
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		assert_true((size_t)snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) < sizeof sub);
+		assert_true((size_t)snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) <
+			    sizeof sub);
 		remove_tree(sub, depth + 1);
 	}
 	closedir(d);
@@ -612,12 +623,9 @@ static void test_real_sets(void **state)
 	 * MinFL/MaxFL pair in daily.ndb (51..90 / 255) includes 216. main.ldb
 	 * is in test_ldb.c. */
 	static const struct real_set sets[] = {
-		{"main.hdb", WARD_COUNT_HASH, 82211, 0},
-		{"daily.hdb", WARD_COUNT_HASH, 2, 0},
-		{"daily.ndb", WARD_COUNT_BODY, 258, 0},
-		{"rfxn.ndb", WARD_COUNT_BODY, 1866, 0},
-		{"rfxn.hdb", WARD_COUNT_HASH, 7105, 0},
-		{"main.fp", WARD_COUNT_ALLOW, 513, 0},
+		{"main.hdb", WARD_COUNT_HASH, 82211, 0}, {"daily.hdb", WARD_COUNT_HASH, 2, 0},
+		{"daily.ndb", WARD_COUNT_BODY, 258, 0},  {"rfxn.ndb", WARD_COUNT_BODY, 1866, 0},
+		{"rfxn.hdb", WARD_COUNT_HASH, 7105, 0},  {"main.fp", WARD_COUNT_ALLOW, 513, 0},
 		{"daily.fp", WARD_COUNT_ALLOW, 483, 0},
 	};
 	for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
@@ -636,7 +644,8 @@ static void test_real_sets(void **state)
 		sigset_init(&set, &o);
 		assert_int_equal(db_load_buffer(&set, sets[i].file, buf, len, false), WARD_OK);
 		if (d.first_unknown[0])
-			fail_msg("%s: %u bad lines, first: %s", sets[i].file, d.bad, d.first_unknown);
+			fail_msg("%s: %u bad lines, first: %s", sets[i].file, d.bad,
+				 d.first_unknown);
 		assert_int_equal(set.counts[WARD_COUNT_BAD_LINES], d.known);
 		assert_int_equal(set.counts[sets[i].count] + d.known, sets[i].expect);
 		assert_int_equal(set.counts[WARD_COUNT_SKIPPED_FLEVEL], sets[i].skipped);

@@ -56,7 +56,10 @@ static uint8_t *build_elf(const struct telf *t)
 	uint64_t phoff = t->phoff ? t->phoff : ehsz;
 	uint64_t shoff = t->shoff ? t->shoff : phoff + (uint64_t)phsz * t->nph;
 	bool be = t->be;
-	memcpy(b, "\x7f" "ELF", 4);
+	memcpy(b,
+	       "\x7f"
+	       "ELF",
+	       4);
 	b[4] = t->is64 ? 2 : 1;
 	b[5] = be ? 2 : 1;
 	b[6] = 1;
@@ -119,7 +122,8 @@ static uint8_t *build_elf(const struct telf *t)
 	return b;
 }
 
-static const struct tph stdph[] = {{6, 0x40, 0x400040, 0xe0, 0xe0}, {1, 0, 0x400000, 0x2000, 0x2000}};
+static const struct tph stdph[] = {{6, 0x40, 0x400040, 0xe0, 0xe0},
+				   {1, 0, 0x400000, 0x2000, 0x2000}};
 static const struct tsh stdsh[] = {{0, 0, 0}, {0x401000, 0x1000, 0x100}, {0x401100, 0x1100, 0x200}};
 
 static struct telf std_elf(bool is64, bool be)
@@ -166,7 +170,8 @@ static void test_elf_entry_rules(void **state)
 	assert_int_equal(parse(&t, &e), WARD_OK);
 	assert_int_equal(e.ep, 0x50);
 	/* p_memsz, not p_filesz, decides; the first match wins */
-	static const struct tph mem[] = {{1, 0, 0x400000, 0x10, 0x100}, {1, 0x1000, 0x400000, 0x2000, 0x2000}};
+	static const struct tph mem[] = {{1, 0, 0x400000, 0x10, 0x100},
+					 {1, 0x1000, 0x400000, 0x2000, 0x2000}};
 	t.ph = mem;
 	assert_int_equal(parse(&t, &e), WARD_OK);
 	assert_int_equal(e.ep, 0x50);
@@ -187,8 +192,10 @@ static void test_elf_entry_rules(void **state)
 	/* vaddr + memsz wraps in the word size: the wrapped header never matches */
 	for (int is64 = 0; is64 < 2; is64++) {
 		uint64_t top = is64 ? UINT64_MAX : UINT32_MAX;
-		struct tph wr[] = {{1, 0x100, top - 0xfff, 0x100, 0x2000}, {1, 0, top - 0xff, 0x100, 0xf8}};
-		struct telf tw = {is64, false, top - 0xf, wr, 2, stdsh, 3, 0x3000, -1, -1, -1, -1, 0, 0};
+		struct tph wr[] = {{1, 0x100, top - 0xfff, 0x100, 0x2000},
+				   {1, 0, top - 0xff, 0x100, 0xf8}};
+		struct telf tw = {is64,   false, top - 0xf, wr, 2,  stdsh, 3,
+				  0x3000, -1,    -1,        -1, -1, 0,     0};
 		assert_int_equal(parse(&tw, &e), WARD_OK);
 		assert_int_equal(e.ep, 0xf0);
 	}
@@ -243,7 +250,8 @@ static void test_elf_limits(void **state)
 	t.size = 0x3000 + 0x100;
 	t.nsh = 3;
 	assert_int_equal(parse(&t, &e), WARD_OK);
-	uint8_t *b = build_elf(&(struct telf){false, false, 0x401010, stdph, 2, stdsh, 0, 0x3040, -1, 3, -1, -1, 0, 0x2fe0});
+	uint8_t *b = build_elf(&(struct telf){false, false, 0x401010, stdph, 2, stdsh, 0, 0x3040,
+					      -1, 3, -1, -1, 0, 0x2fe0});
 	assert_int_equal(elf_parse(b, 0x3040, &e), WARD_ECORRUPT);
 	free(b);
 	/* a section past the end of the file is kept, with no bytes in it */
@@ -358,7 +366,8 @@ static void remove_tree(const char *path, int depth)
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		assert_true((size_t)snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) < sizeof sub);
+		assert_true((size_t)snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) <
+			    sizeof sub);
 		remove_tree(sub, depth + 1);
 	}
 	closedir(d);
@@ -412,7 +421,8 @@ static void agree(const char *path, const char *dir)
 			fputc('\n', f);
 			expected++;
 		}
-	if (e.nsections && e.nstored == e.nsections && e.sections[e.nstored - 1].raw_offset + 8 <= len) {
+	if (e.nsections && e.nstored == e.nsections &&
+	    e.sections[e.nstored - 1].raw_offset + 8 <= len) {
 		fprintf(f, "SL:6:SL+0:");
 		hexn(f, b + e.sections[e.nstored - 1].raw_offset, 8);
 		fputc('\n', f);
@@ -429,7 +439,8 @@ static void agree(const char *path, const char *dir)
 	end_child(p, pid);
 	free(b);
 	if (found != expected)
-		fail_msg("%s: clamscan reported %zu of %zu EP/section signatures", path, found, expected);
+		fail_msg("%s: clamscan reported %zu of %zu EP/section signatures", path, found,
+			 expected);
 }
 
 static void test_elf_clamscan_agreement(void **state)
@@ -437,7 +448,8 @@ static void test_elf_clamscan_agreement(void **state)
 	(void)state;
 	char dir[] = "/tmp/ward_test_elf_XXXXXX", path[600];
 	if (access("/usr/bin/clamscan", X_OK) != 0)
-		fail_msg("clamscan is missing: install the Debian package clamav (scripts/install-deps)");
+		fail_msg(
+			"clamscan is missing: install the Debian package clamav (scripts/install-deps)");
 	assert_non_null(mkdtemp(dir));
 	for (int k = 0; k < 4; k++) {
 		struct telf t = std_elf(k & 1, k & 2);
@@ -459,12 +471,12 @@ static void test_elf_clamscan_agreement(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_elf_classes_and_endianness),
-	    cmocka_unit_test(test_elf_entry_rules),
-	    cmocka_unit_test(test_elf_limits),
-	    cmocka_unit_test(test_elf_truncated_every_byte),
-	    cmocka_unit_test(test_elf_no_allocation),
-	    cmocka_unit_test(test_elf_clamscan_agreement),
+		cmocka_unit_test(test_elf_classes_and_endianness),
+		cmocka_unit_test(test_elf_entry_rules),
+		cmocka_unit_test(test_elf_limits),
+		cmocka_unit_test(test_elf_truncated_every_byte),
+		cmocka_unit_test(test_elf_no_allocation),
+		cmocka_unit_test(test_elf_clamscan_agreement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

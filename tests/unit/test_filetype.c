@@ -48,7 +48,9 @@ static void test_executables(void **state)
 	assert_int_equal(det(pe, sizeof pe), FT_MSDOS);
 	assert_string_equal(ftype_clamav_name(FT_PE), "CL_TYPE_MSEXE");
 	assert_string_equal(ftype_clamav_name(FT_MSDOS), "CL_TYPE_MSEXE");
-	assert_int_equal(DETS("\x7f" "ELF\x02\x01\x01\x00"), FT_ELF);
+	assert_int_equal(DETS("\x7f"
+			      "ELF\x02\x01\x01\x00"),
+			 FT_ELF);
 	assert_int_equal(DETS("\xce\xfa\xed\xfe...."), FT_MACHO);
 	assert_int_equal(DETS("\xcf\xfa\xed\xfe...."), FT_MACHO);
 	assert_int_equal(DETS("\xfe\xed\xfa\xce...."), FT_MACHO);
@@ -66,7 +68,9 @@ static void test_containers(void **state)
 	assert_int_equal(DETS("PK00PK\x03\x04\x14\x00"), FT_ZIP);
 	assert_int_equal(DETS("\x1f\x8b\x08\x00"), FT_GZIP);
 	assert_int_equal(DETS("BZh91AY&SY"), FT_BZIP2);
-	assert_int_equal(DETS("\xfd" "7zXZ\x00\x00"), FT_XZ);
+	assert_int_equal(DETS("\xfd"
+			      "7zXZ\x00\x00"),
+			 FT_XZ);
 	assert_int_equal(DETS("7z\xbc\xaf\x27\x1c\x00\x04"), FT_7Z);
 	assert_int_equal(DETS("Rar!\x1a\x07\x00"), FT_RAR);
 	assert_int_equal(DETS("Rar!\x1a\x07\x01\x00"), FT_RAR);
@@ -96,9 +100,15 @@ static void test_containers(void **state)
 	assert_int_equal(det(old, sizeof old), FT_BINARY);
 	/* ISO 9660: descriptors at 0x8000 and 0x8800. */
 	size_t n = 0x9000;
-	uint8_t *iso = with_at(n, 0, 0x8000, "\x01" "CD001", 6);
+	uint8_t *iso = with_at(n, 0, 0x8000,
+			       "\x01"
+			       "CD001",
+			       6);
 	assert_int_equal(det(iso, n), FT_BINARY);
-	memcpy(iso + 0x8800, "\xff" "CD001", 6);
+	memcpy(iso + 0x8800,
+	       "\xff"
+	       "CD001",
+	       6);
 	assert_int_equal(det(iso, n), FT_ISO9660);
 	assert_int_equal(det(iso, 0x8803), FT_BINARY);
 	free(iso);
@@ -163,7 +173,9 @@ static void test_documents_graphics(void **state)
 	assert_int_equal(DETS("ZWS\x0a"), FT_FLASH);
 	assert_int_equal(DETS("RIFF\x00\x00\x00\x00WAVE"), FT_OTHER);
 	assert_int_equal(DETS("ID3\x03\x00"), FT_OTHER);
-	assert_int_equal(DETS("\x16\x0d\x0d\x0a" "abcd"), FT_OTHER); /* .pyc */
+	assert_int_equal(DETS("\x16\x0d\x0d\x0a"
+			      "abcd"),
+			 FT_OTHER); /* .pyc */
 	/* PDF: "%PDF-x." anywhere in the first 1024 bytes of text/binary. */
 	uint8_t *b = with_at(2000, 'x', 500, "%PDF-1.4", 8);
 	assert_int_equal(det(b, 2000), FT_PDF);
@@ -179,7 +191,8 @@ static void test_documents_graphics(void **state)
 	b = with_at(2000, 'x', 1016, "%pdf-1.4", 8);
 	assert_int_equal(det(b, 2000), FT_PDF);
 	free(b);
-	assert_int_equal(DETS("<?xml version=\"1.0\"?>\n<w:wordDocument xmlns:w=\"x\">"), FT_XML_WORD);
+	assert_int_equal(DETS("<?xml version=\"1.0\"?>\n<w:wordDocument xmlns:w=\"x\">"),
+			 FT_XML_WORD);
 	assert_int_equal(DETS("<?xml version=\"1.0\"?>\n<Workbook>"), FT_XML_XL);
 }
 
@@ -187,9 +200,9 @@ static void test_mail(void **state)
 {
 	(void)state;
 	static const char *const hdrs[] = {
-		"From: a@b\n", "From someone\n", "Received: by x\n", "Return-Path: <a>\n",
-		"Subject: hi\n", "To: x\n", "Message-ID: <1>\n", "Delivered-To: a\n",
-		"X-Original-To: a\n", "Date: today\n", ">From x\n", "v:\r\nReceived: x\n",
+		"From: a@b\n",        "From someone\n", "Received: by x\n",  "Return-Path: <a>\n",
+		"Subject: hi\n",      "To: x\n",        "Message-ID: <1>\n", "Delivered-To: a\n",
+		"X-Original-To: a\n", "Date: today\n",  ">From x\n",         "v:\r\nReceived: x\n",
 	};
 	for (size_t i = 0; i < sizeof hdrs / sizeof hdrs[0]; i++)
 		assert_int_equal(det(hdrs[i], strlen(hdrs[i])), FT_MAIL);
@@ -208,14 +221,20 @@ static void test_text(void **state)
 	 * endian, rejected by one unit < 128 that is not text ("\0\0"). */
 	assert_int_equal(DETS("ab\x00\x00 cd\n"), FT_BINARY);
 	assert_int_equal(DETS("ab\x00\x01 cd\n"), FT_BINARY);
-	assert_int_equal(DETS("a\x01" "bcdef\n"), FT_TEXT_UTF16); /* units 0x6263 ... */
+	assert_int_equal(DETS("a\x01"
+			      "bcdef\n"),
+			 FT_TEXT_UTF16); /* units 0x6263 ... */
 	assert_int_equal(DETS("h\0e\0l\0l\0o\0\n\0"), FT_TEXT_UTF16);
 	assert_int_equal(DETS("\xff\xfeh\0e\0l\0"), FT_TEXT_UTF16);
 	/* Bytes >= 0x80 are text for the ASCII test, so a BOM alone is ASCII. */
 	assert_int_equal(DETS("\xff\xfe\xfe\xff"), FT_TEXT_ASCII);
 	assert_int_equal(DETS("\xff\xfe\xfe\xff\x00\x01"), FT_BINARY); /* unit 0xfffe */
-	assert_int_equal(DETS("a\x7f" "b\0\0c"), FT_TEXT_UTF16); /* units 0x6200 0x0063 */
-	assert_int_equal(DETS("a\x7f" "b\0\0\0c"), FT_BINARY);
+	assert_int_equal(DETS("a\x7f"
+			      "b\0\0c"),
+			 FT_TEXT_UTF16); /* units 0x6200 0x0063 */
+	assert_int_equal(DETS("a\x7f"
+			      "b\0\0\0c"),
+			 FT_BINARY);
 	/* The window is 1024 bytes: a NUL pair past it does not count. */
 	uint8_t *b = with_at(1100, 'x', 1022, "\0\0", 2);
 	assert_int_equal(det(b, 1100), FT_BINARY);
@@ -238,10 +257,10 @@ static void test_html(void **state)
 	assert_int_equal(DETS("<AHREF=x>"), FT_TEXT_ASCII);
 	assert_int_equal(DETS("<a x hReF=y>"), FT_TEXT_ASCII); /* "eF" is not "EF"/"ef" */
 	assert_int_equal(DETS("<%@ LANGUAGE = VBScript %>"), FT_HTML);
-	assert_int_equal(DETS("<HtMl><p>"), FT_TEXT_ASCII); /* mixed case is not listed */
+	assert_int_equal(DETS("<HtMl><p>"), FT_TEXT_ASCII);         /* mixed case is not listed */
 	assert_int_equal(DETS("<html lang=en><p>"), FT_TEXT_ASCII); /* "<html>" only */
-	assert_int_equal(DETS("\x00\x01\x02<html>"), FT_HTML); /* binary too */
-	assert_int_equal(DETS("From: x\n<html>"), FT_MAIL);       /* type 0 first */
+	assert_int_equal(DETS("\x00\x01\x02<html>"), FT_HTML);      /* binary too */
+	assert_int_equal(DETS("From: x\n<html>"), FT_MAIL);         /* type 0 first */
 	/* Only inside the window, whole. */
 	uint8_t *b = with_at(2000, 'x', 1018, "<html>", 6);
 	assert_int_equal(det(b, 2000), FT_HTML);
@@ -249,7 +268,7 @@ static void test_html(void **state)
 	b = with_at(2000, 'x', 1019, "<html>", 6);
 	assert_int_equal(det(b, 2000), FT_TEXT_ASCII);
 	free(b);
-	assert_int_equal(DETS("%PDF-1.4 <html>"), FT_PDF); /* type 0 first */
+	assert_int_equal(DETS("%PDF-1.4 <html>"), FT_PDF);    /* type 0 first */
 	assert_int_equal(DETS("x %PDF-1.4 <html>"), FT_HTML); /* HTML outranks PDF */
 }
 
@@ -314,12 +333,23 @@ static void test_clamav_testfiles(void **state)
 		const char *name;
 		enum ftype want;
 	} files[] = {
-		{"clam.exe", FT_PE},         {"clam.zip", FT_ZIP},        {"clam.7z", FT_7Z},
-		{"clam.cab", FT_CAB},        {"clam.arj", FT_ARJ},        {"clam.tar.gz", FT_GZIP},
-		{"clam.exe.bz2", FT_BZIP2},  {"clam.newc.cpio", FT_CPIO}, {"clam.odc.cpio", FT_CPIO_ODC},
-		{"clam.bin-le.cpio", FT_CPIO_OLD}, {"clam.bin-be.cpio", FT_CPIO_OLD},
-		{"clam.ole.doc", FT_OLE2},   {"clam.pdf", FT_PDF},        {"clam.exe.rtf", FT_RTF},
-		{"clam.exe.html", FT_HTML},  {"clam.mail", FT_MAIL},      {"clam.ppt", FT_OLE2},
+		{"clam.exe", FT_PE},
+		{"clam.zip", FT_ZIP},
+		{"clam.7z", FT_7Z},
+		{"clam.cab", FT_CAB},
+		{"clam.arj", FT_ARJ},
+		{"clam.tar.gz", FT_GZIP},
+		{"clam.exe.bz2", FT_BZIP2},
+		{"clam.newc.cpio", FT_CPIO},
+		{"clam.odc.cpio", FT_CPIO_ODC},
+		{"clam.bin-le.cpio", FT_CPIO_OLD},
+		{"clam.bin-be.cpio", FT_CPIO_OLD},
+		{"clam.ole.doc", FT_OLE2},
+		{"clam.pdf", FT_PDF},
+		{"clam.exe.rtf", FT_RTF},
+		{"clam.exe.html", FT_HTML},
+		{"clam.mail", FT_MAIL},
+		{"clam.ppt", FT_OLE2},
 	};
 	unsigned seen = 0;
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
@@ -332,8 +362,8 @@ static void test_clamav_testfiles(void **state)
 		size_t n = fread(buf, 1, sizeof buf, f);
 		fclose(f);
 		if (det(buf, n) != files[i].want)
-			fail_msg("%s: got %s want %s", files[i].name, ftype_clamav_name(det(buf, n)),
-				 ftype_clamav_name(files[i].want));
+			fail_msg("%s: got %s want %s", files[i].name,
+				 ftype_clamav_name(det(buf, n)), ftype_clamav_name(files[i].want));
 		seen++;
 	}
 	if (!seen)

@@ -22,8 +22,7 @@ struct diags {
 	char last[1024];
 };
 
-static void on_diag(void *ctx, ward_err code, const char *file, unsigned long line,
-		    const char *msg)
+static void on_diag(void *ctx, ward_err code, const char *file, unsigned long line, const char *msg)
 {
 	struct diags *d = ctx;
 	(void)code;
@@ -51,7 +50,8 @@ static ward_err load(struct sigset *set, const char *text)
 static uint64_t unsupported_count(const struct sigset *set, const char *feature)
 {
 	for (size_t i = 0; i < set->unsupported.len; i++) {
-		const struct unsupported_feature *f = &VEC_AT(&set->unsupported, struct unsupported_feature, i);
+		const struct unsupported_feature *f =
+			&VEC_AT(&set->unsupported, struct unsupported_feature, i);
 		if (!strcmp(f->name, feature))
 			return f->count;
 	}
@@ -65,7 +65,8 @@ static const struct {
 } manual[] = {
 	{"Sig1;Target:0;(0&1&2&3)&(4|1);6b6f74656b;616c61;7a6f6c77;73746566616e;deadbeef", true},
 	{"Sig2;Target:0;((0|1|2)>5,2)&(3|1);6b6f74656b;616c61;7a6f6c77;73746566616e", true},
-	{"Sig3;Target:0;((0|1|2|3)=2)&(4|1);6b6f74656b;616c61;7a6f6c77;73746566616e;deadbeef", true},
+	{"Sig3;Target:0;((0|1|2|3)=2)&(4|1);6b6f74656b;616c61;7a6f6c77;73746566616e;deadbeef",
+	 true},
 	{"Sig4;Engine:51-255,Target:1;((0|1)&(2|3))&4;EP+123:33c06834f04100f2aef7d14951684cf04100e8110a00;"
 	 "S2+78:22??232c2d252229{-15}6e6573(63|64)61706528;S3+50:68efa311c3b9963cb1ee8e586d32aeb9043e;"
 	 "f9c58dcf43987e4f519d629b103375;SL+550:6300680065005c0046006900",
@@ -77,7 +78,8 @@ static const struct {
 	{"clamav-wide-C0;Engine:81-255,Target:0;0&1;414141;68656c6c6f::iwfa", true},
 	/* Macro: clamscan loads it; Ward keeps it with the subsig never matching. */
 	{"TestMacro;Engine:51-255,Target:0;0&1;616161;${6-7}12$", true},
-	{"Find.All.ClamAV;Engine:81-255,Target:0;1;6265676c6164697427736e6f7462797465636f6465;0/clamav/g", true},
+	{"Find.All.ClamAV;Engine:81-255,Target:0;1;6265676c6164697427736e6f7462797465636f6465;0/clamav/g",
+	 true},
 	{"Find.ClamAV.OnlyAt.299;Engine:81-255,Target:0;2;7374756c747a67657473;7063726572656765786c6f6c;"
 	 "299:0&1/clamav/",
 	 true},
@@ -116,7 +118,8 @@ static void test_manual_examples(void **state)
 		struct diags d;
 		init(&set, &d);
 		assert_int_equal(load(&set, manual[i].line), WARD_OK);
-		bool loaded = set.counts[WARD_COUNT_LOGICAL] == 1 && set.counts[WARD_COUNT_BAD_LINES] == 0;
+		bool loaded = set.counts[WARD_COUNT_LOGICAL] == 1 &&
+			      set.counts[WARD_COUNT_BAD_LINES] == 0;
 		if (loaded != manual[i].loads)
 			fail_msg("example %zu: expected %s, diag '%s'", i,
 				 manual[i].loads ? "loaded" : "rejected", d.last);
@@ -133,8 +136,9 @@ static void test_structure(void **state)
 	struct diags d;
 	init(&set, &d);
 	assert_int_equal(
-		load(&set, "S;Engine:81-255,Target:1,FileSize:100-2000,EntryPoint:0-64,NumberOfSections:3-5;"
-			   "0&1&2&3;EP+0:4d5a::i;41424344::wa;200,300:0&1/ab\\/c/giA;0(<<0x10#hle4#>5,<0x20)\n"),
+		load(&set,
+		     "S;Engine:81-255,Target:1,FileSize:100-2000,EntryPoint:0-64,NumberOfSections:3-5;"
+		     "0&1&2&3;EP+0:4d5a::i;41424344::wa;200,300:0&1/ab\\/c/giA;0(<<0x10#hle4#>5,<0x20)\n"),
 		WARD_OK);
 	assert_int_equal(set.counts[WARD_COUNT_BAD_LINES], 0);
 	assert_int_equal(set.counts[WARD_COUNT_LOGICAL], 1);
@@ -203,14 +207,15 @@ static void test_tdb_unsupported(void **state)
 	struct sigset set;
 	struct diags d;
 	init(&set, &d);
-	assert_int_equal(load(&set, "I;Engine:51-255,Target:1,IconGroup1:DOC;0;41424344\n"
-				    "H;Engine:51-255,Target:0,HandlerType:CL_TYPE_PDF;0;41424344\n"
-				    "C;Engine:51-255,Target:0,Container:CL_TYPE_ZIP;0;41424344\n"
-				    "A;Engine:51-255,Target:0,Container:CL_TYPE_NOT_A_TYPE;0;41424344\n"
-				    "T;Engine:51-255,Target:15;0;41424344\n"
-				    "M;Engine:51-255,Target:0;0&1;41424344;${1-2}3$\n"
-				    "F;Engine:51-255,Target:0;0&1;41424344;fuzzy_img#af2ad01ed42993c7#0\n"),
-			 WARD_OK);
+	assert_int_equal(
+		load(&set, "I;Engine:51-255,Target:1,IconGroup1:DOC;0;41424344\n"
+			   "H;Engine:51-255,Target:0,HandlerType:CL_TYPE_PDF;0;41424344\n"
+			   "C;Engine:51-255,Target:0,Container:CL_TYPE_ZIP;0;41424344\n"
+			   "A;Engine:51-255,Target:0,Container:CL_TYPE_NOT_A_TYPE;0;41424344\n"
+			   "T;Engine:51-255,Target:15;0;41424344\n"
+			   "M;Engine:51-255,Target:0;0&1;41424344;${1-2}3$\n"
+			   "F;Engine:51-255,Target:0;0&1;41424344;fuzzy_img#af2ad01ed42993c7#0\n"),
+		WARD_OK);
 	assert_int_equal(set.counts[WARD_COUNT_BAD_LINES], 0);
 	assert_int_equal(set.counts[WARD_COUNT_LOGICAL], 7);
 	assert_int_equal(unsupported_count(&set, "ldb TDB IconGroup1"), 1);
@@ -397,7 +402,8 @@ static void test_main_ldb(void **state)
 	assert_int_equal(set.counts[WARD_COUNT_SKIPPED_FLEVEL], 0);
 	assert_int_equal(set.pcre.len, 564);
 	for (size_t i = 0; i < set.unsupported.len; i++) {
-		const struct unsupported_feature *f = &VEC_AT(&set.unsupported, struct unsupported_feature, i);
+		const struct unsupported_feature *f =
+			&VEC_AT(&set.unsupported, struct unsupported_feature, i);
 		print_message("unsupported: %-40s %llu\n", f->name, (unsigned long long)f->count);
 	}
 	/* IconGroup1 (52 signatures) and HandlerType (8). */
@@ -410,12 +416,9 @@ static void test_main_ldb(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_manual_examples),
-		cmocka_unit_test(test_structure),
-		cmocka_unit_test(test_tdb_unsupported),
-		cmocka_unit_test(test_flevel),
-		cmocka_unit_test(test_inner_modifiers),
-		cmocka_unit_test(test_bad_lines),
+		cmocka_unit_test(test_manual_examples), cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_tdb_unsupported), cmocka_unit_test(test_flevel),
+		cmocka_unit_test(test_inner_modifiers), cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_main_ldb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,8 @@
 #include "db/sigs.h"
 
 /* ---- debugging helper: fully parenthesised rendering of a tree ---- */
-static void render_node(const struct lnode *e, uint32_t n, uint32_t i, char *buf, size_t cap, size_t *len)
+static void render_node(const struct lnode *e, uint32_t n, uint32_t i, char *buf, size_t cap,
+			size_t *len)
 {
 	int k = 0;
 	if (i >= n || *len >= cap)
@@ -42,10 +43,16 @@ static void render_node(const struct lnode *e, uint32_t n, uint32_t i, char *buf
 		render_node(e, n, x->a, buf, cap, len);
 		if (x->has_y)
 			k = snprintf(buf + *len, cap - *len, "%c%u,%u]",
-				     x->kind == LN_EQ ? '=' : x->kind == LN_GT ? '>' : '<', x->x, x->y);
+				     x->kind == LN_EQ   ? '='
+				     : x->kind == LN_GT ? '>'
+							: '<',
+				     x->x, x->y);
 		else
 			k = snprintf(buf + *len, cap - *len, "%c%u]",
-				     x->kind == LN_EQ ? '=' : x->kind == LN_GT ? '>' : '<', x->x);
+				     x->kind == LN_EQ   ? '='
+				     : x->kind == LN_GT ? '>'
+							: '<',
+				     x->x);
 	}
 	if (k > 0)
 		*len += (size_t)k;
@@ -234,13 +241,14 @@ static void test_clamscan_semantics(void **state)
 		struct lnode *e;
 		uint32_t n;
 		char why[256];
-		ward_err r = logic_parse(c->expr, strlen(c->expr), c->nsubs, &e, &n, why, sizeof why);
+		ward_err r =
+			logic_parse(c->expr, strlen(c->expr), c->nsubs, &e, &n, why, sizeof why);
 		if (r != WARD_OK)
 			fail_msg("'%s': error %d: %s", c->expr, r, why);
 		bool got = logic_eval(e, n, c->c);
 		if (got != c->want)
-			fail_msg("'%s' counts [%u %u %u %u]: got %d want %d (tree %s)", c->expr, c->c[0],
-				 c->c[1], c->c[2], c->c[3], got, c->want, render(e, n));
+			fail_msg("'%s' counts [%u %u %u %u]: got %d want %d (tree %s)", c->expr,
+				 c->c[0], c->c[1], c->c[2], c->c[3], got, c->want, render(e, n));
 		w_free(e);
 	}
 }
@@ -313,7 +321,8 @@ static void test_manual_examples(void **state)
 		struct lnode *e;
 		uint32_t n;
 		char why[256];
-		assert_int_equal(logic_parse(ev[i].expr, strlen(ev[i].expr), ev[i].nsubs, &e, &n, why, sizeof why),
+		assert_int_equal(logic_parse(ev[i].expr, strlen(ev[i].expr), ev[i].nsubs, &e, &n,
+					     why, sizeof why),
 				 WARD_OK);
 		if (logic_eval(e, n, ev[i].c) != ev[i].want)
 			fail_msg("manual example %zu '%s' wrong", i, ev[i].expr);
@@ -362,7 +371,10 @@ static void test_errors(void **state)
 	struct lnode *e;
 	uint32_t n;
 	char why[256];
-	assert_int_equal(logic_parse("0&1\0" "2", 5, 3, &e, &n, why, sizeof why), WARD_ECORRUPT);
+	assert_int_equal(logic_parse("0&1\0"
+				     "2",
+				     5, 3, &e, &n, why, sizeof why),
+			 WARD_ECORRUPT);
 	assert_non_null(strstr(why, "offset 3"));
 	assert_int_equal(logic_parse("0&12", 3, 2, &e, &n, why, sizeof why), WARD_OK);
 	w_free(e);
@@ -382,7 +394,8 @@ static void test_limits(void **state)
 	assert_non_null(s);
 	size_t n = 0;
 	/* nesting */
-	for (unsigned depth = WARD_MAX_LOGIC_DEPTH - 1; depth <= WARD_MAX_LOGIC_DEPTH + 1; depth++) {
+	for (unsigned depth = WARD_MAX_LOGIC_DEPTH - 1; depth <= WARD_MAX_LOGIC_DEPTH + 1;
+	     depth++) {
 		n = 0;
 		for (unsigned i = 0; i < depth; i++)
 			s[n++] = '(';
@@ -473,13 +486,15 @@ static void test_real_expressions(void **state)
 		struct lnode *e;
 		uint32_t n;
 		char why[256];
-		ward_err r = logic_parse(f2 + 1, (size_t)(f3 - f2 - 1), nsubs, &e, &n, why, sizeof why);
+		ward_err r =
+			logic_parse(f2 + 1, (size_t)(f3 - f2 - 1), nsubs, &e, &n, why, sizeof why);
 		if (r == WARD_OK) {
 			nok++;
 			w_free(e);
 		} else {
 			if (nbad++ < 10)
-				print_message("rejected %.*s: %s\n", (int)(f3 - f2 - 1), f2 + 1, why);
+				print_message("rejected %.*s: %s\n", (int)(f3 - f2 - 1), f2 + 1,
+					      why);
 		}
 	}
 	gzclose(gz);

@@ -27,7 +27,8 @@ static void check(const char *s, enum offset_kind kind, uint64_t n, uint32_t sec
 	if (o.kind != kind || o.n != n || o.section != section || o.floating != floating ||
 	    o.maxshift != maxshift)
 		fail_msg("'%s': kind %u n %llu sec %u float %d shift %llu", s, o.kind,
-			 (unsigned long long)o.n, o.section, o.floating, (unsigned long long)o.maxshift);
+			 (unsigned long long)o.n, o.section, o.floating,
+			 (unsigned long long)o.maxshift);
 }
 
 static void bad(const char *s)
@@ -130,7 +131,10 @@ static void test_rejected(void **state)
 	/* a byte range, not a C string */
 	struct sigoffset o;
 	char why[64];
-	assert_int_equal(offset_parse("10\0" "5", 4, &o, why, sizeof why), WARD_ECORRUPT);
+	assert_int_equal(offset_parse("10\0"
+				      "5",
+				      4, &o, why, sizeof why),
+			 WARD_ECORRUPT);
 	assert_int_equal(offset_parse("105", 2, &o, why, sizeof why), WARD_OK);
 	assert_int_equal(o.n, 10);
 	assert_int_equal(offset_parse("EOF-", 4, &o, NULL, 0), WARD_ECORRUPT);

@@ -41,7 +41,8 @@ static void render_seq(const struct pattern *p, uint32_t first, uint32_t count, 
 		switch (n->kind) {
 		case PN_BYTE:
 			if (n->mask == 0xff)
-				put(buf, cap, len, "%s%02x", (n->flags & PN_F_NOCASE) ? "~" : "", n->val);
+				put(buf, cap, len, "%s%02x", (n->flags & PN_F_NOCASE) ? "~" : "",
+				    n->val);
 			else if (n->mask == 0xf0)
 				put(buf, cap, len, "%x?", n->val >> 4);
 			else if (n->mask == 0x0f)
@@ -215,7 +216,9 @@ static void test_segments(void **state)
 	assert_int_equal(p.nodes[p.segs[2].body.first].val, 0xdd);
 	pattern_free(&p);
 	spans("4142{2-5}4344", 0, 6, 9);
-	spans("4142?" "?(41|4243|{2}444546)4344", 0, 6, 10);
+	spans("4142?"
+	      "?(41|4243|{2}444546)4344",
+	      0, 6, 10);
 	spans("4142(41|)4344", 0, 4, 5);
 	spans("4142(B)4344", 0, 4, 5);
 	spans("4142(L)4344", 0, 4, 6);
@@ -232,7 +235,9 @@ static void test_alternatives(void **state)
 	ok("4142!(41)4344", "4142!(41)4344");
 	ok("4142(41)4344", "4142(41)4344");
 	/* generic: variable length, nibbles, ??, {n<128}, nesting */
-	ok("4142(41|4243|4?{3}44?" "?)4344", "4142(41|4243|4?{3}44{1})4344");
+	ok("4142(41|4243|4?{3}44?"
+	   "?)4344",
+	   "4142(41|4243|4?{3}44{1})4344");
 	ok("414141(41|(42|43))434343", "414141(41|(42|43))434343");
 	ok("414141((41|42)|43)434343", "414141((41|42)|43)434343");
 	ok("414141(41{127}42|43)434343", "414141(41{127}42|43)434343");
@@ -305,28 +310,28 @@ static void test_errors(void **state)
 {
 	(void)state;
 	bad("");
-	bad("41424");          /* odd number of digits */
-	bad("4142 43");        /* space */
-	bad("4142GG");         /* bad char */
+	bad("41424");   /* odd number of digits */
+	bad("4142 43"); /* space */
+	bad("4142GG");  /* bad char */
 	bad("4142\n");
-	bad("*414141");        /* clamscan: can't extract part */
+	bad("*414141"); /* clamscan: can't extract part */
 	bad("414141*");
 	bad("414141**424242");
 	bad("{2-}414141");
 	bad("414141{2-}");
-	bad("{-2}414141");     /* clamscan: too short */
+	bad("{-2}414141"); /* clamscan: too short */
 	bad("414141{-2}");
-	bad("414141()");       /* empty block */
+	bad("414141()"); /* empty block */
 	bad("414141(|41)");
-	bad("414141(41|42");   /* missing ')' */
+	bad("414141(41|42"); /* missing ')' */
 	bad("41414141|42)");
 	bad("414141)");
 	bad("414141!41");
-	bad("414141!(41|4242)434343");  /* negated generic */
+	bad("414141!(41|4242)434343"); /* negated generic */
 	bad("414141!(4?|42)434343");
 	bad("414141!((41|42)|43)434343");
 	bad("414141!(41|)434343");
-	bad("414141(41*42|43)434343");  /* unbounded inside alternative */
+	bad("414141(41*42|43)434343"); /* unbounded inside alternative */
 	bad("414141(41{1-20}42|43)434343");
 	bad("414141(41{128}42|43)434343");
 	bad("414141(41{-5}42|43)434343");
@@ -372,7 +377,10 @@ static void test_errors(void **state)
 	assert_int_equal(pattern_parse("4142GG", 6, 0, &p, why, sizeof why), WARD_ECORRUPT);
 	assert_non_null(strstr(why, "offset 4"));
 	/* a pattern is a byte range, not a C string */
-	assert_int_equal(pattern_parse("4142\0" "43", 7, 0, &p, why, sizeof why), WARD_ECORRUPT);
+	assert_int_equal(pattern_parse("4142\0"
+				       "43",
+				       7, 0, &p, why, sizeof why),
+			 WARD_ECORRUPT);
 	assert_int_equal(pattern_parse("41424344", 4, 0, &p, why, sizeof why), WARD_OK);
 	assert_int_equal(p.nnodes, 2);
 	pattern_free(&p);
@@ -462,12 +470,14 @@ static void test_limits(void **state)
 static void test_manual_examples(void **state)
 {
 	(void)state;
-	ok("486f7720646f2049206c6f6f6b20696e206865783f0a", "486f7720646f2049206c6f6f6b20696e206865783f0a");
+	ok("486f7720646f2049206c6f6f6b20696e206865783f0a",
+	   "486f7720646f2049206c6f6f6b20696e206865783f0a");
 	ok("aabbcc*bbaacc", "aabbcc*bbaacc");
 	ok("6b6f74656b", "6b6f74656b");
 	ok("33c06834f04100f2aef7d14951684cf04100e8110a00",
 	   "33c06834f04100f2aef7d14951684cf04100e8110a00");
-	ok("22??232c2d252229{-15}6e6573(63|64)61706528", "22{1}232c2d252229{0-15}6e6573(63|64)61706528");
+	ok("22??232c2d252229{-15}6e6573(63|64)61706528",
+	   "22{1}232c2d252229{0-15}6e6573(63|64)61706528");
 	ok("68efa311c3b9963cb1ee8e586d32aeb9043e", "68efa311c3b9963cb1ee8e586d32aeb9043e");
 	ok("6300680065005c0046006900", "6300680065005c0046006900");
 	/* the macro example's expansion: clamscan refuses it as a body pattern
@@ -499,7 +509,8 @@ static void test_alloc_failures(void **state)
 {
 	(void)state;
 	const char *pats[] = {
-		"4142(41|(42|4344)|45)4647*4142{3-}(B)4344?" "?!(aabb|ccdd)4142[1-2]41",
+		"4142(41|(42|4344)|45)4647*4142{3-}(B)4344?"
+		"?!(aabb|ccdd)4142[1-2]41",
 		"41[1-2]4242(41|4?{3}|)4344{-5}45464748",
 	};
 	for (size_t k = 0; k < sizeof pats / sizeof pats[0]; k++) {
@@ -508,8 +519,9 @@ static void test_alloc_failures(void **state)
 			struct pattern p;
 			char why[256];
 			ward_alloc_fail_after(n);
-			ward_err e = pattern_parse(pats[k], strlen(pats[k]), k ? PAT_NOCASE | PAT_WIDE : 0,
-						   &p, why, sizeof why);
+			ward_err e =
+				pattern_parse(pats[k], strlen(pats[k]),
+					      k ? PAT_NOCASE | PAT_WIDE : 0, &p, why, sizeof why);
 			ward_alloc_fail_after(-1);
 			if (e == WARD_OK) {
 				done = true;
@@ -545,7 +557,8 @@ static void check_real_pattern(const char *hex, size_t len, uint32_t flags, unsi
 		return;
 	}
 	if (*nbad + real_limit < 20)
-		print_message("rejected (%d) %.*s: %s\n", e, (int)(len > 200 ? 200 : len), hex, why);
+		print_message("rejected (%d) %.*s: %s\n", e, (int)(len > 200 ? 200 : len), hex,
+			      why);
 	if (e == WARD_ELIMIT)
 		real_limit++;
 	else
@@ -561,8 +574,11 @@ static void ldb_subsig(const char *s, size_t len, unsigned long *nok, unsigned l
 	for (size_t i = 0; i + 1 < len; i++) {
 		if (s[i] == ':' && s[i + 1] == ':') {
 			for (size_t k = i + 2; k < len; k++)
-				flags |= s[k] == 'i' ? PAT_NOCASE : s[k] == 'w' ? PAT_WIDE
-					: s[k] == 'f' ? PAT_FULLWORD : s[k] == 'a' ? PAT_ASCII : 0;
+				flags |= s[k] == 'i'   ? PAT_NOCASE
+					 : s[k] == 'w' ? PAT_WIDE
+					 : s[k] == 'f' ? PAT_FULLWORD
+					 : s[k] == 'a' ? PAT_ASCII
+						       : 0;
 			len = i;
 			break;
 		}

@@ -29,8 +29,8 @@ struct tsec {
 
 struct tpe {
 	const struct tsec *sec;
-	unsigned nsec;       /* sections written */
-	unsigned declared;   /* NumberOfSections (0: nsec) */
+	unsigned nsec;     /* sections written */
+	unsigned declared; /* NumberOfSections (0: nsec) */
 	uint32_t ep, falign, salign, hdrs;
 	bool plus;
 	uint32_t imp_rva, imp_size;
@@ -158,19 +158,22 @@ static void test_pe_alignment(void **state)
 	(void)state;
 	struct exeinfo e;
 	/* PointerToRawData rounds down to FileAlignment */
-	static const struct tsec a[] = {{0x1000, 0x200, 0x210, 0x100}, {0x2000, 0x200, 0x400, 0x200}};
+	static const struct tsec a[] = {{0x1000, 0x200, 0x210, 0x100},
+					{0x2000, 0x200, 0x400, 0x200}};
 	struct tpe t = {a, 2, 0, 0x1010, 0, 0, 0, false, 0, 0, 0x2000};
 	assert_int_equal(parse(&t, &e), WARD_OK);
 	assert_int_equal(e.ep, 0x210);
 	assert_int_equal(e.sections[0].raw_offset, 0x200);
 	/* SizeOfRawData rounds up: an EP past the declared raw size still maps */
-	static const struct tsec r[] = {{0x1000, 0x200, 0x200, 0x10}, {0x2000, 0x200, 0x400, 0x200}};
+	static const struct tsec r[] = {{0x1000, 0x200, 0x200, 0x10},
+					{0x2000, 0x200, 0x400, 0x200}};
 	struct tpe t2 = {r, 2, 0, 0x1100, 0, 0, 0, false, 0, 0, 0x2000};
 	assert_int_equal(parse(&t2, &e), WARD_OK);
 	assert_int_equal(e.ep, 0x300);
 	assert_int_equal(e.sections[0].raw_size, 0x200);
 	/* VirtualAddress rounds down to SectionAlignment */
-	static const struct tsec o[] = {{0x1000, 0x1000, 0x200, 0x400}, {0x1100, 0x200, 0x600, 0x200}};
+	static const struct tsec o[] = {{0x1000, 0x1000, 0x200, 0x400},
+					{0x1100, 0x200, 0x600, 0x200}};
 	struct tpe t3 = {o, 2, 0, 0x1110, 0, 0, 0, false, 0, 0, 0x2000};
 	assert_int_equal(parse(&t3, &e), WARD_OK);
 	assert_int_equal(e.ep, 0x710);
@@ -181,7 +184,8 @@ static void test_pe_alignment(void **state)
 	assert_int_equal(e.ep, 0x410);
 	assert_int_equal(e.sections[1].raw_offset, 0x400);
 	/* No fallback when every pointer is a multiple of FileAlignment */
-	static const struct tsec f[] = {{0x1000, 0x200, 0x1000, 0x200}, {0x2000, 0x200, 0x2000, 0x300}};
+	static const struct tsec f[] = {{0x1000, 0x200, 0x1000, 0x200},
+					{0x2000, 0x200, 0x2000, 0x300}};
 	struct tpe t5 = {f, 2, 0, 0x2010, 0x1000, 0, 0, false, 0, 0, 0x4000};
 	assert_int_equal(parse(&t5, &e), WARD_OK);
 	assert_int_equal(e.sections[1].raw_size, 0x1000);
@@ -192,7 +196,8 @@ static void test_pe_overlap(void **state)
 {
 	(void)state;
 	struct exeinfo e;
-	static const struct tsec o[] = {{0x1000, 0x1000, 0x200, 0x400}, {0x1000, 0x200, 0x600, 0x200}};
+	static const struct tsec o[] = {{0x1000, 0x1000, 0x200, 0x400},
+					{0x1000, 0x200, 0x600, 0x200}};
 	struct tpe t = {o, 2, 0, 0x1010, 0, 0, 0, false, 0, 0, 0x2000};
 	assert_int_equal(parse(&t, &e), WARD_OK);
 	assert_int_equal(e.ep, 0x610);
@@ -313,7 +318,7 @@ static uint8_t *build_imports(size_t *len)
 	static const struct tsec s[] = {{0x1000, 0x1000, 0x200, 0x400}};
 	struct tpe t = {s, 1, 0, 0x1000, 0, 0, 0, false, 0x1000, 61, 0x600};
 	uint8_t *b = build_pe(&t);
-#define R(rva) ((size_t)(rva) - 0x1000 + 0x200)
+#define R(rva) ((size_t)(rva)-0x1000 + 0x200)
 	memset(b + R(0x1000), 0, 0x200);
 	put32(b, R(0x1000), 0x1100);
 	put32(b, R(0x1000) + 12, 0x1080);
@@ -347,7 +352,8 @@ static void test_pe_imphash(void **state)
 	struct exeinfo e;
 	uint8_t md5[16], want[16];
 	uint64_t size;
-	const char *str = "kernel32.exitprocess,kernel32.gettickcount,wsock32.listen,wsock32.ord1024";
+	const char *str =
+		"kernel32.exitprocess,kernel32.gettickcount,wsock32.listen,wsock32.ord1024";
 
 	assert_int_equal(pe_parse(b, len, &e), WARD_OK);
 	assert_int_equal(pe_imphash(b, len, &e, md5, &size), WARD_OK);
@@ -362,7 +368,8 @@ static void test_pe_imphash(void **state)
 	assert_memory_equal(md5, want, 16);
 	memcpy(b + R(0x1080), "foo.bar.dll\0", 12);
 	assert_int_equal(pe_imphash(b, len, &e, md5, &size), WARD_OK);
-	md5_of("foo.bar.dll.exitprocess,foo.bar.dll.gettickcount,wsock32.listen,wsock32.ord1024", want);
+	md5_of("foo.bar.dll.exitprocess,foo.bar.dll.gettickcount,wsock32.listen,wsock32.ord1024",
+	       want);
 	assert_memory_equal(md5, want, 16);
 
 	/* a function name outside [A-Za-z0-9_.] abandons the hash */
@@ -449,7 +456,8 @@ static void test_pe_truncated_every_byte(void **state)
 			if (err == WARD_OK) {
 				assert_true(e.ep < cut);
 				err = pe_imphash(copy, cut, &e, md5, &size);
-				assert_true(err == WARD_OK || err == WARD_ECORRUPT || err == WARD_EUNSUPPORTED);
+				assert_true(err == WARD_OK || err == WARD_ECORRUPT ||
+					    err == WARD_EUNSUPPORTED);
 			}
 			free(copy);
 		}
@@ -514,7 +522,8 @@ static void remove_tree(const char *path, int depth)
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		assert_true((size_t)snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) < sizeof sub);
+		assert_true((size_t)snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) <
+			    sizeof sub);
 		remove_tree(sub, depth + 1);
 	}
 	closedir(d);
@@ -524,7 +533,8 @@ static void remove_tree(const char *path, int depth)
 static void need(const char *path, const char *pkg)
 {
 	if (access(path, R_OK) != 0)
-		fail_msg("%s is missing: install the Debian package %s (scripts/install-deps)", path, pkg);
+		fail_msg("%s is missing: install the Debian package %s (scripts/install-deps)",
+			 path, pkg);
 }
 
 static uint8_t *slurp(const char *path, size_t *len)
@@ -574,10 +584,10 @@ static void test_pe_clamscan_agreement(void **state)
 {
 	(void)state;
 	static const char *const names[] = {
-	    "clam.exe",        "clam-aspack.exe",    "clam-fsg.exe",       "clam-mew.exe",
-	    "clam-nsis.exe",   "clam-pespin.exe",    "clam-petite.exe",    "clam-upack.exe",
-	    "clam-upx.exe",    "clam-wwpack.exe",    "clam-yc.exe",        "clam.ea05.exe",
-	    "clam.ea06.exe",   "clam_IScab_ext.exe", "clam_ISmsi_int.exe",
+		"clam.exe",      "clam-aspack.exe",    "clam-fsg.exe",       "clam-mew.exe",
+		"clam-nsis.exe", "clam-pespin.exe",    "clam-petite.exe",    "clam-upack.exe",
+		"clam-upx.exe",  "clam-wwpack.exe",    "clam-yc.exe",        "clam.ea05.exe",
+		"clam.ea06.exe", "clam_IScab_ext.exe", "clam_ISmsi_int.exe",
 	};
 	enum { NREAL = sizeof(names) / sizeof(names[0]), NFILES = NREAL + 2 };
 	char dir[] = "/tmp/ward_test_pe_XXXXXX";
@@ -606,7 +616,8 @@ static void test_pe_clamscan_agreement(void **state)
 		uint8_t *b;
 		size_t len;
 		if (k < NREAL) {
-			snprintf(path[k], sizeof(path[k]), "/usr/share/clamav-testfiles/%s", names[k]);
+			snprintf(path[k], sizeof(path[k]), "/usr/share/clamav-testfiles/%s",
+				 names[k]);
 			need(path[k], "clamav-testfiles");
 			b = slurp(path[k], &len);
 		} else {
@@ -648,7 +659,9 @@ static void test_pe_clamscan_agreement(void **state)
 			if (s->raw_size) {
 				uint8_t h[16];
 				unsigned hn = 0;
-				assert_int_equal(EVP_Digest(b + s->raw_offset, s->raw_size, h, &hn, EVP_md5(), NULL), 1);
+				assert_int_equal(EVP_Digest(b + s->raw_offset, s->raw_size, h, &hn,
+							    EVP_md5(), NULL),
+						 1);
 				if (!first_key("m", s->raw_size, h))
 					continue;
 				fprintf(fm, "%llu:", (unsigned long long)s->raw_size);
@@ -676,7 +689,7 @@ static void test_pe_clamscan_agreement(void **state)
 	fclose(fi);
 
 	char *argv[9 + NFILES + 1] = {"clamscan", "--no-summary", "--allmatch", "-d", ndb, "-d",
-				       mdb, "-d", imp};
+				      mdb,        "-d",           imp};
 	for (int k = 0; k < NFILES; k++)
 		argv[9 + k] = path[k];
 	argv[9 + NFILES] = NULL;
@@ -690,7 +703,8 @@ static void test_pe_clamscan_agreement(void **state)
 		if (!colon || !strstr(line, "FOUND"))
 			continue;
 		long k = strtol(colon + 3, &end, 10);
-		if (end == colon + 3 || k < 0 || k >= NFILES || !(dot = strstr(colon, ".UNOFFICIAL")))
+		if (end == colon + 3 || k < 0 || k >= NFILES ||
+		    !(dot = strstr(colon, ".UNOFFICIAL")))
 			continue;
 		*colon = '\0';
 		*dot = '\0';
@@ -708,26 +722,27 @@ static void test_pe_clamscan_agreement(void **state)
 		if (!seen[i])
 			fprintf(stderr, "clamscan did not report %s\n", want[i]);
 	if (found != expected)
-		fail_msg("clamscan agreed on %zu of %zu EP/section/hash signatures", found, expected);
+		fail_msg("clamscan agreed on %zu of %zu EP/section/hash signatures", found,
+			 expected);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_pe_basic),
-	    cmocka_unit_test(test_pe_ep_in_header),
-	    cmocka_unit_test(test_pe_ep_outside),
-	    cmocka_unit_test(test_pe_alignment),
-	    cmocka_unit_test(test_pe_overlap),
-	    cmocka_unit_test(test_pe_out_of_file_sections),
-	    cmocka_unit_test(test_pe_huge_values),
-	    cmocka_unit_test(test_pe_section_counts),
-	    cmocka_unit_test(test_pe_not_pe),
-	    cmocka_unit_test(test_pe_imphash),
-	    cmocka_unit_test(test_pe_imphash_pe32plus),
-	    cmocka_unit_test(test_pe_imphash_alloc_failure),
-	    cmocka_unit_test(test_pe_truncated_every_byte),
-	    cmocka_unit_test(test_pe_clamscan_agreement),
+		cmocka_unit_test(test_pe_basic),
+		cmocka_unit_test(test_pe_ep_in_header),
+		cmocka_unit_test(test_pe_ep_outside),
+		cmocka_unit_test(test_pe_alignment),
+		cmocka_unit_test(test_pe_overlap),
+		cmocka_unit_test(test_pe_out_of_file_sections),
+		cmocka_unit_test(test_pe_huge_values),
+		cmocka_unit_test(test_pe_section_counts),
+		cmocka_unit_test(test_pe_not_pe),
+		cmocka_unit_test(test_pe_imphash),
+		cmocka_unit_test(test_pe_imphash_pe32plus),
+		cmocka_unit_test(test_pe_imphash_alloc_failure),
+		cmocka_unit_test(test_pe_truncated_every_byte),
+		cmocka_unit_test(test_pe_clamscan_agreement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

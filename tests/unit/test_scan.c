@@ -75,20 +75,23 @@ static const char *scan_str(ward_db *db, const char *data)
 static void body_basics(void **state)
 {
 	(void)state;
-	ward_db *db = load_one("t.ndb",
-			       "Plain:0:*:414243444546\n"
-			       "Wild:0:*:5151??5252\n"
-			       "Nib:0:*:6161a?6262\n"
-			       "Star:0:*:78787878*79797979\n"
-			       "Range:0:*:6d6d6d6d{2-4}6e6e6e6e\n"
-			       "AtLeast:0:*:70707070{3-}71717171\n"
-			       "Alt:0:*:74747474(41|42)75757575\n"
-			       "Neg:0:*:76767676!(01|02)77777777\n");
+	ward_db *db = load_one("t.ndb", "Plain:0:*:414243444546\n"
+					"Wild:0:*:5151??5252\n"
+					"Nib:0:*:6161a?6262\n"
+					"Star:0:*:78787878*79797979\n"
+					"Range:0:*:6d6d6d6d{2-4}6e6e6e6e\n"
+					"AtLeast:0:*:70707070{3-}71717171\n"
+					"Alt:0:*:74747474(41|42)75757575\n"
+					"Neg:0:*:76767676!(01|02)77777777\n");
 	assert_string_equal(scan_str(db, "xxABCDEFxx"), "Plain.UNOFFICIAL");
 	assert_string_equal(scan_str(db, "xxABCDExx"), "");
 	assert_string_equal(scan_str(db, "xQQ!RRx"), "Wild.UNOFFICIAL");
-	assert_string_equal(scan_str(db, "xaa\xa7" "bbx"), "Nib.UNOFFICIAL");
-	assert_string_equal(scan_str(db, "xaa\xb7" "bbx"), "");
+	assert_string_equal(scan_str(db, "xaa\xa7"
+					 "bbx"),
+			    "Nib.UNOFFICIAL");
+	assert_string_equal(scan_str(db, "xaa\xb7"
+					 "bbx"),
+			    "");
 	assert_string_equal(scan_str(db, "xxxx..........yyyy"), "Star.UNOFFICIAL");
 	assert_string_equal(scan_str(db, "yyyy...xxxx"), "");
 	assert_string_equal(scan_str(db, "mmmm..nnnn"), "Range.UNOFFICIAL");
@@ -107,10 +110,9 @@ static void body_basics(void **state)
 static void offsets(void **state)
 {
 	(void)state;
-	ward_db *db = load_one("o.ndb",
-			       "Abs:0:4:41424344\n"
-			       "Shift:0:2,3:45464748\n"
-			       "Eof:0:EOF-4:494a4b4c\n");
+	ward_db *db = load_one("o.ndb", "Abs:0:4:41424344\n"
+					"Shift:0:2,3:45464748\n"
+					"Eof:0:EOF-4:494a4b4c\n");
 	assert_string_equal(scan_str(db, "....ABCD...."), "Abs.UNOFFICIAL");
 	assert_string_equal(scan_str(db, "...ABCD...."), "");
 	assert_string_equal(scan_str(db, "..EFGH"), "Shift.UNOFFICIAL");
@@ -134,19 +136,19 @@ static void first_match_and_allmatch(void **state)
 static void logical(void **state)
 {
 	(void)state;
-	ward_db *db = load_one("l.ldb",
-			       "And;Target:0;0&1;616263;646566\n"
-			       "Or;Target:0;(0|1);717171;727272\n"
-			       "Count;Target:0;0>2;7a7a7a\n"
-			       "Nocase;Target:0;0;68656c6c6f::i\n"
-			       "Wide;Target:0;0;575757::w\n");
+	ward_db *db = load_one("l.ldb", "And;Target:0;0&1;616263;646566\n"
+					"Or;Target:0;(0|1);717171;727272\n"
+					"Count;Target:0;0>2;7a7a7a\n"
+					"Nocase;Target:0;0;68656c6c6f::i\n"
+					"Wide;Target:0;0;575757::w\n");
 	assert_string_equal(scan_str(db, "abc..def"), "And.UNOFFICIAL");
 	assert_string_equal(scan_str(db, "abc"), "");
 	assert_string_equal(scan_str(db, "..rrr.."), "Or.UNOFFICIAL");
 	assert_string_equal(scan_str(db, "zzz zzz zzz"), "Count.UNOFFICIAL");
 	assert_string_equal(scan_str(db, "zzz zzz"), "");
 	assert_string_equal(scan_str(db, "HeLLo."), "Nocase.UNOFFICIAL");
-	assert_string_equal(scan_names(db, "W\0W\0W\0", 6, WARD_SCAN_ALLMATCH, NULL), "Wide.UNOFFICIAL");
+	assert_string_equal(scan_names(db, "W\0W\0W\0", 6, WARD_SCAN_ALLMATCH, NULL),
+			    "Wide.UNOFFICIAL");
 	ward_db_free(db);
 }
 
@@ -304,7 +306,8 @@ static void allocation_failures_are_clean(void **state)
 			assert_true(n > 0);
 			break;
 		}
-		assert_true(e == WARD_ENOMEM || e == WARD_ELIMIT || e == WARD_EIO || e == WARD_EENGINE);
+		assert_true(e == WARD_ENOMEM || e == WARD_ELIMIT || e == WARD_EIO ||
+			    e == WARD_EENGINE);
 	}
 	snprintf(path, sizeof path, "%s/f.ndb", tmpdir);
 	unlink(path);

@@ -38,7 +38,9 @@ static void test_ascii(void **state)
 	ASCII("   HELLO", " hello");
 	/* Control bytes and bytes >= 0x80 vanish, also inside a space run. */
 	ASCII("a \x01 b", "a b");
-	ASCII("abc\x00" "def", "abcdef");
+	ASCII("abc\x00"
+	      "def",
+	      "abcdef");
 	ASCII("caf\xc3\xa9 HELLO", "caf hello");
 	ASCII("x\x1b\x1f\x80\xffy", "xy");
 	/* Kept: printable ASCII and DEL. */
@@ -143,10 +145,12 @@ static void test_limits(void **state)
 	(void)state;
 	uint8_t out[8];
 	size_t n = 99;
-	assert_int_equal(textnorm_ascii((const uint8_t *)"HELLO WORLD", 11, out, 5, &n), WARD_ELIMIT);
+	assert_int_equal(textnorm_ascii((const uint8_t *)"HELLO WORLD", 11, out, 5, &n),
+			 WARD_ELIMIT);
 	assert_int_equal(n, 5);
 	assert_memory_equal(out, "hello", 5);
-	assert_int_equal(textnorm_html((const uint8_t *)"&#8364;&#8364;", 14, out, 8, &n), WARD_ELIMIT);
+	assert_int_equal(textnorm_html((const uint8_t *)"&#8364;&#8364;", 14, out, 8, &n),
+			 WARD_ELIMIT);
 	assert_int_equal(n, 8);
 	assert_int_equal(textnorm_ascii(NULL, 0, NULL, 0, &n), WARD_OK);
 	assert_int_equal(n, 0);
@@ -158,7 +162,8 @@ static void test_limits(void **state)
 	for (size_t i = 0; i < sizeof worst / sizeof worst[0]; i++) {
 		size_t l = strlen(worst[i]);
 		uint8_t big[128];
-		assert_int_equal(textnorm_html((const uint8_t *)worst[i], l, big, 2 * l + 16, &n), WARD_OK);
+		assert_int_equal(textnorm_html((const uint8_t *)worst[i], l, big, 2 * l + 16, &n),
+				 WARD_OK);
 		assert_true(n <= 2 * l + 16);
 	}
 }
@@ -166,12 +171,9 @@ static void test_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ascii),
-		cmocka_unit_test(test_html_basic),
-		cmocka_unit_test(test_html_tags),
-		cmocka_unit_test(test_html_comments_scripts),
-		cmocka_unit_test(test_html_entities),
-		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_ascii),         cmocka_unit_test(test_html_basic),
+		cmocka_unit_test(test_html_tags),     cmocka_unit_test(test_html_comments_scripts),
+		cmocka_unit_test(test_html_entities), cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
