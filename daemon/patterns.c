@@ -164,6 +164,14 @@ static ward_err load_set(const char *dir, bool lkg, struct patset **out)
 			ward_db_count(p->db, WARD_COUNT_SECTHASH) +
 			ward_db_count(p->db, WARD_COUNT_IMPHASH) + ward_db_count(p->db, WARD_COUNT_BODY) +
 			ward_db_count(p->db, WARD_COUNT_LOGICAL);
+	/* A set with a file refused whole (unreadable, corrupt, bad digital
+	 * signature) or with no signature at all is not activated: clamd
+	 * refuses to start without signatures, and a half-loaded update must
+	 * not replace a complete set. */
+	if (p->signatures == 0 || ward_db_count(p->db, WARD_COUNT_BAD_FILES) > 0) {
+		e = p->signatures == 0 ? WARD_EIO : WARD_ECORRUPT;
+		goto out;
+	}
 	atomic_init(&p->refs, 1);
 	log_kv(LOG_INFO, "pattern_loaded",
 	       "dir=%s version=%s last_known_good=%d signatures=%llu bad_lines=%llu bad_files=%llu "
@@ -176,8 +184,12 @@ static ward_err load_set(const char *dir, bool lkg, struct patset **out)
 	p = NULL;
 out:
 	if (p) {
-		log_kv(LOG_ERROR, "pattern_load_failed", "dir=%s version=%s error=%s ms=%llu",
-		       log_q(dir, qd, sizeof qd), p->version, log_q(ward_strerror(e), qd, sizeof qd),
+		char qe[256];
+		log_kv(LOG_ERROR, "pattern_load_failed",
+		       "dir=%s version=%s error=%s signatures=%llu bad_files=%llu ms=%llu",
+		       log_q(dir, qd, sizeof qd), p->version, log_q(ward_strerror(e), qe, sizeof qe),
+		       (unsigned long long)p->signatures,
+		       (unsigned long long)(p->db ? ward_db_count(p->db, WARD_COUNT_BAD_FILES) : 0),
 		       (unsigned long long)(now_ms() - t0));
 		ward_db_free(p->db);
 		w_free(p->dir);
