@@ -78,7 +78,7 @@ static uint8_t *build_pe(const struct tpe *t)
 	put32(b, nd + 4 + 12, t->imp_size);
 	size_t sh = oh + optsz;
 	for (unsigned i = 0; i < t->nsec; i++) {
-		size_t o = sh + 40u * i;
+		size_t o = sh + (size_t)40 * i;
 		memcpy(b + o, ".sect\0\0\0", 8);
 		put32(b, o + 8, t->sec[i].vsize);
 		put32(b, o + 12, t->sec[i].va);
@@ -257,7 +257,7 @@ static void test_pe_section_counts(void **state)
 	assert_non_null(s);
 	for (unsigned i = 0; i < 100; i++)
 		s[i] = (struct tsec){0x1000 * (i + 1), 0x200, 0x200 * (i + 1), 0x200};
-	struct tpe t = {s, 100, 0, 0x1000 * 100 + 0x10, 0, 0, 0, false, 0, 0, 0x200 * 102};
+	struct tpe t = {s, 100, 0, 0x1000 * 100 + 0x10, 0, 0, 0, false, 0, 0, (size_t)0x200 * 102};
 	t.hdrs = 0x1000;
 	assert_int_equal(parse(&t, &e), WARD_OK);
 	assert_int_equal(e.nsections, 100);
@@ -277,7 +277,7 @@ static void test_pe_section_counts(void **state)
 	/* 65535 declared and present (empty sections): accepted, EP in header */
 	struct tpe tb = {two, 2, 0xffff, 0x50, 0, 0, 0, false, 0, 0, 0x200 + 65535u * 40 + 0x200};
 	b = build_pe(&tb);
-	memset(b + 0x58 + 224, 0, 65535u * 40);
+	memset(b + 0x58 + 224, 0, (size_t)65535 * 40);
 	assert_int_equal(pe_parse(b, tb.size, &e), WARD_OK);
 	assert_int_equal(e.nsections, 65535);
 	assert_int_equal(e.nstored, WARD_MAX_PE_SECTIONS);
