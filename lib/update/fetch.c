@@ -1,11 +1,9 @@
 /*
  * libcurl transfers for the update client.
  *
- * libcurl is loaded at run time (dlopen of libcurl.so.4) rather than linked:
- * the library's link line is shared with every other module and only the
- * update client needs a network, so a scanner-only deployment does not pull
- * libcurl and its TLS stack in. The declarations come from <curl/curl.h>
- * (Debian: libcurl4-openssl-dev); the run-time package is libcurl4.
+ * libcurl (Debian: libcurl4-openssl-dev) is linked into libward. Only this
+ * module calls it; scanning workers never reach it, and their seccomp filter
+ * forbids sockets anyway.
  *
  * Hardening: http and https only, no redirects (a mirror is a base URL the
  * user chose), no content decoding (a compression bomb would defeat the byte
@@ -14,7 +12,6 @@
  */
 #include "update/fetch.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,46 +23,11 @@
 
 #include "ward_limits.h"
 
-struct curl_api {
-	CURLcode (*global_init)(long);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-};
-
-static struct curl_api api;
 static bool api_ok;
 static pthread_once_t api_once = PTHREAD_ONCE_INIT;
 
-static void api_load(void)
-{
-	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		return;
-	/* POSIX guarantees a data pointer from dlsym converts to a function
-	 * pointer; memcpy keeps the compiler quiet about it. */
-#define SYM(field, name) \
-	do { \
-		void *p = dlsym(h, name); \
-		if (!p) \
-			return; \
-		memcpy(&api.field, &p, sizeof p); \
-	} while (0)
-	SYM(global_init, "curl_global_init");
-	SYM(easy_init, "curl_easy_init");
-	SYM(easy_setopt, "curl_easy_setopt");
-	SYM(easy_perform, "curl_easy_perform");
-	SYM(easy_getinfo, "curl_easy_getinfo");
-	SYM(easy_cleanup, "curl_easy_cleanup");
-	SYM(easy_strerror, "curl_easy_strerror");
-#undef SYM
-	if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return;
-	api_ok = true; /* the handle stays open for the process's lifetime */
-}
+/* curl_global_init is not thread-safe: run it once. */
+static void api_load(void) { api_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }
 
 struct fetcher {
 	CURL *curl;
@@ -77,13 +39,13 @@ ward_err fetch_new(uint64_t timeout_s, fetcher **out, char *why, size_t whylen)
 	*out = NULL;
 	pthread_once(&api_once, api_load);
 	if (!api_ok) {
-		snprintf(why, whylen, "libcurl (libcurl.so.4) is not available: install libcurl4");
+		snprintf(why, whylen, "libcurl could not be initialised");
 		return WARD_EUNSUPPORTED;
 	}
 	fetcher *f = w_calloc(1, sizeof *f);
 	if (!f)
 		return WARD_ENOMEM;
-	f->curl = api.easy_init();
+	f->curl = curl_easy_init();
 	if (!f->curl) {
 		w_free(f);
 		return WARD_ENOMEM;
@@ -97,7 +59,7 @@ void fetch_free(fetcher *f)
 {
 	if (!f)
 		return;
-	api.easy_cleanup(f->curl);
+	curl_easy_cleanup(f->curl);
 	w_free(f);
 }
 
@@ -151,23 +113,23 @@ static fetch_status perform(fetcher *f, const char *url, struct sink *s, char *w
 {
 	CURL *c = f->curl;
 	long timeout = (long)(f->timeout_s ? f->timeout_s : 300);
-	api.easy_setopt(c, CURLOPT_URL, url);
-	api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	api.easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	api.easy_setopt(c, CURLOPT_TIMEOUT, timeout);
-	api.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	api.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
-	api.easy_setopt(c, CURLOPT_USERAGENT, "ward/" WARD_VERSION);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "ward/" WARD_VERSION);
 	/* A declared length over the cap is refused before the body. */
-	api.easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->cap);
-	api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	api.easy_setopt(c, CURLOPT_WRITEDATA, s);
-	CURLcode rc = api.easy_perform(c);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->cap);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	CURLcode rc = curl_easy_perform(c);
 	long code = 0;
-	api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (rc == CURLE_OK)
 		return FETCH_OK;
 	if (s->over || rc == CURLE_FILESIZE_EXCEEDED) {
@@ -186,7 +148,7 @@ static fetch_status perform(fetcher *f, const char *url, struct sink *s, char *w
 	if (rc == CURLE_HTTP_RETURNED_ERROR)
 		snprintf(why, whylen, "%s: HTTP %ld", url, code);
 	else
-		snprintf(why, whylen, "%s: %s", url, api.easy_strerror(rc));
+		snprintf(why, whylen, "%s: %s", url, curl_easy_strerror(rc));
 	return FETCH_FAILED;
 }
 
