@@ -23,12 +23,12 @@ CLAMD, WARDD, TREE = sys.argv[1], sys.argv[2], sys.argv[3]
 EICAR = open(os.path.join(TREE, "eicar.txt"), "rb").read()
 
 
-def connect(target):
+def connect(target, timeout=10):
     if target.startswith("tcp:"):
-        s = socket.create_connection(("127.0.0.1", int(target[4:])), timeout=10)
+        s = socket.create_connection(("127.0.0.1", int(target[4:])), timeout=timeout)
     else:
         s = socket.socket(socket.AF_UNIX)
-        s.settimeout(10)
+        s.settimeout(timeout)
         s.connect(target)
     return s
 
@@ -63,7 +63,9 @@ def raw(data):
 
 def instream(chunks, prefix=b"zINSTREAM\0", term=True):
     def run(target):
-        s = connect(target)
+        # Without the end marker both daemons wait for more (ReadTimeout):
+        # the answer is "<TIMEOUT>" either way, found out in 2 s.
+        s = connect(target, 10 if term else 2)
         try:
             s.sendall(prefix)
             for c in chunks:
