@@ -662,6 +662,13 @@ void ps_frame_done(struct ps_worker *w)
 	}
 }
 
+void ps_free(struct ps_worker *w)
+{
+	free(w->rbuf);
+	w->rbuf = NULL;
+	w->rlen = w->ralloc = 0;
+}
+
 bool ps_reap(struct ps_worker *w, bool kill_first, char *why, size_t whylen, int *sig)
 {
 	bool signalled = false;
@@ -692,13 +699,9 @@ bool ps_reap(struct ps_worker *w, bool kill_first, char *why, size_t whylen, int
 	} else {
 		snprintf(why, whylen, "not running");
 	}
-	w->rlen = 0;
+	/* The worker is gone; ps_spawn() starts its successor from a zeroed
+	 * slot, so the receive buffer must go with it. */
+	ps_free(w);
 	return signalled;
 }
 
-void ps_free(struct ps_worker *w)
-{
-	free(w->rbuf);
-	w->rbuf = NULL;
-	w->rlen = w->ralloc = 0;
-}

@@ -16,6 +16,7 @@
 #pragma clang diagnostic ignored "-Wmissing-field-initializers"
 #endif
 #include "ward/sandbox.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,12 +35,8 @@
 #include <seccomp.h>
 #endif
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef WARD_ASAN
 #define SANDBOX_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANDBOX_ASAN 1
-#endif
 #endif
 
 bool ward_sandbox_supported(void)

@@ -82,7 +82,7 @@ ward_err act_test_load(const char *dir, uint64_t mem, uint64_t cpu_s, char *why,
 		 * release can only exhaust this process. Address-space limits
 		 * and sanitizers' shadow memory do not mix, so sanitizer builds
 		 * rely on the CPU and wall-clock limits alone. */
-#if !defined(__SANITIZE_ADDRESS__)
+#ifndef WARD_ASAN
 		struct rlimit as = {(rlim_t)mem, (rlim_t)mem};
 		if (setrlimit(RLIMIT_AS, &as) != 0)
 			_exit(125);

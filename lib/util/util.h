@@ -23,6 +23,17 @@
 #define NEVER(x) ((x) ? (assert(0 && #x), 1) : 0)
 #endif
 
+/* WARD_ASAN: built with AddressSanitizer (GCC defines __SANITIZE_ADDRESS__,
+ * clang 14 only answers __has_feature). Code that must differ under ASan
+ * (address-space limits, extra system calls) tests this one macro. */
+#if defined(__SANITIZE_ADDRESS__)
+#define WARD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WARD_ASAN 1
+#endif
+#endif
+
 /* ---- checked arithmetic: return true when the result overflowed ---- */
 static inline bool ck_add(size_t a, size_t b, size_t *r) { return __builtin_add_overflow(a, b, r); }
 static inline bool ck_mul(size_t a, size_t b, size_t *r) { return __builtin_mul_overflow(a, b, r); }
