@@ -180,7 +180,7 @@ static bool parse_tdb(struct ldb_line *x, const char *s, size_t n)
 				/* A CL_TYPE Ward does not detect: the condition can never
 				 * hold here, so the signature is unsupported, not bad. */
 				char f[FEATURE_LEN];
-				snprintf(f, sizeof f, "ldb Container %s", clip(k2, 40, v, vlen));
+				snprintf(f, sizeof f, "ldb Container %.40s", clip(k2, 40, v, vlen));
 				x->ls.unsupported = true;
 				pend(x, f, NULL);
 			} else {
@@ -188,7 +188,7 @@ static bool parse_tdb(struct ldb_line *x, const char *s, size_t n)
 			}
 		} else {
 			char f[FEATURE_LEN];
-			snprintf(f, sizeof f, "ldb TDB %s", clip(k2, 40, a, klen));
+			snprintf(f, sizeof f, "ldb TDB %.40s", clip(k2, 40, a, klen));
 			x->ls.unsupported = true;
 			pend(x, f, NULL);
 		}
