@@ -100,14 +100,20 @@ enum kind { K_STR, K_ABSPATH, K_BOOL, K_UINT, K_SIZE, K_OCTAL, K_IGNORED };
 
 struct opt {
 	const char *name;
-	enum kind kind;
 	size_t off;   /* offsetof in wardd_conf (unused for limits) */
 	uint64_t max; /* K_UINT/K_SIZE ceiling */
-	int limit;    /* >0: a ward_limits field, see set_limit() */
+	enum kind kind;
+	int limit; /* >0: a ward_limits field, see set_limit() */
 };
 
-#define O(n, k, f, m) {n, k, offsetof(struct wardd_conf, f), m, 0}
-#define L(n, k, id, m) {n, k, 0, m, id}
+#define O(n, k, f, m) \
+	{ \
+		n, offsetof(struct wardd_conf, f), m, k, 0 \
+	}
+#define L(n, k, id, m) \
+	{ \
+		n, 0, m, k, id \
+	}
 static const struct opt opts[] = {
 	O("LocalSocket", K_ABSPATH, local_socket, 0),
 	O("LocalSocketMode", K_OCTAL, local_socket_mode, 07777),
@@ -129,7 +135,7 @@ static const struct opt opts[] = {
 	O("LogFile", K_ABSPATH, log_file, 0),
 	O("PidFile", K_ABSPATH, pid_file, 0),
 	O("CrashRevertThreshold", K_UINT, crash_threshold, WARDD_MAX_CRASH_RECORDS),
-	O("CrashRevertWindow", K_UINT, crash_window, 7 * 86400),
+	O("CrashRevertWindow", K_UINT, crash_window, 604800u),
 	O("WorkerHangGrace", K_UINT, hang_grace, 3600),
 	O("MetricsPort", K_UINT, metrics_port, 65535),
 	O("WorkerSandbox", K_BOOL, worker_sandbox, 0),
@@ -143,25 +149,25 @@ static const struct opt opts[] = {
 	L("PCREMaxFileSize", K_SIZE, 8, UINT64_MAX),
 	/* Taken silently: wardd does what they ask anyway, or they only concern
 	 * how clamd itself starts. */
-	{"FixStaleSocket", K_IGNORED, 0, 0, 0},
-	{"LogTime", K_IGNORED, 0, 0, 0},
-	{"LogClean", K_IGNORED, 0, 0, 0},
-	{"LogVerbose", K_IGNORED, 0, 0, 0},
-	{"LogFileMaxSize", K_IGNORED, 0, 0, 0},
-	{"LogRotate", K_IGNORED, 0, 0, 0},
-	{"LogFileUnlock", K_IGNORED, 0, 0, 0},
-	{"LogSyslog", K_IGNORED, 0, 0, 0},
-	{"LogFacility", K_IGNORED, 0, 0, 0},
-	{"ExtendedDetectionInfo", K_IGNORED, 0, 0, 0},
-	{"SelfCheck", K_IGNORED, 0, 0, 0},
-	{"SendBufTimeout", K_IGNORED, 0, 0, 0},
-	{"TemporaryDirectory", K_IGNORED, 0, 0, 0},
-	{"User", K_IGNORED, 0, 0, 0},
-	{"Debug", K_IGNORED, 0, 0, 0},
-	{"LeaveTemporaryFiles", K_IGNORED, 0, 0, 0},
-	{"ConcurrentDatabaseReload", K_IGNORED, 0, 0, 0},
-	{"AllowAllMatchScan", K_IGNORED, 0, 0, 0},
-	{"LocalSocketGroup", K_IGNORED, 0, 0, 0},
+	{"FixStaleSocket", 0, 0, K_IGNORED, 0},
+	{"LogTime", 0, 0, K_IGNORED, 0},
+	{"LogClean", 0, 0, K_IGNORED, 0},
+	{"LogVerbose", 0, 0, K_IGNORED, 0},
+	{"LogFileMaxSize", 0, 0, K_IGNORED, 0},
+	{"LogRotate", 0, 0, K_IGNORED, 0},
+	{"LogFileUnlock", 0, 0, K_IGNORED, 0},
+	{"LogSyslog", 0, 0, K_IGNORED, 0},
+	{"LogFacility", 0, 0, K_IGNORED, 0},
+	{"ExtendedDetectionInfo", 0, 0, K_IGNORED, 0},
+	{"SelfCheck", 0, 0, K_IGNORED, 0},
+	{"SendBufTimeout", 0, 0, K_IGNORED, 0},
+	{"TemporaryDirectory", 0, 0, K_IGNORED, 0},
+	{"User", 0, 0, K_IGNORED, 0},
+	{"Debug", 0, 0, K_IGNORED, 0},
+	{"LeaveTemporaryFiles", 0, 0, K_IGNORED, 0},
+	{"ConcurrentDatabaseReload", 0, 0, K_IGNORED, 0},
+	{"AllowAllMatchScan", 0, 0, K_IGNORED, 0},
+	{"LocalSocketGroup", 0, 0, K_IGNORED, 0},
 };
 #undef O
 #undef L
@@ -169,15 +175,32 @@ static const struct opt opts[] = {
 static void set_limit(ward_limits *l, int id, uint64_t v)
 {
 	switch (id) {
-	case 1: l->max_scantime_ms = v; break;
-	case 2: l->max_scansize = v; break;
-	case 3: l->max_filesize = v; break;
-	case 4: l->max_recursion = (uint32_t)v; break;
-	case 5: l->max_files = (uint32_t)v; break;
-	case 6: l->pcre_match_limit = v; break;
-	case 7: l->pcre_recmatch_limit = v; break;
-	case 8: l->pcre_max_filesize = v; break;
-	default: break;
+	case 1:
+		l->max_scantime_ms = v;
+		break;
+	case 2:
+		l->max_scansize = v;
+		break;
+	case 3:
+		l->max_filesize = v;
+		break;
+	case 4:
+		l->max_recursion = (uint32_t)v;
+		break;
+	case 5:
+		l->max_files = (uint32_t)v;
+		break;
+	case 6:
+		l->pcre_match_limit = v;
+		break;
+	case 7:
+		l->pcre_recmatch_limit = v;
+		break;
+	case 8:
+		l->pcre_max_filesize = v;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -234,7 +257,8 @@ static bool apply(struct wardd_conf *c, const struct opt *o, const char *v, cons
 	case K_UINT:
 	case K_SIZE:
 		if (o->kind == K_UINT ? !parse_num(v, o->max, &x) : !parse_size(v, o->max, &x)) {
-			*why = o->kind == K_UINT ? "expects a number in range" : "expects a size (digits, optional K/M/G)";
+			*why = o->kind == K_UINT ? "expects a number in range"
+						 : "expects a size (digits, optional K/M/G)";
 			return false;
 		}
 		if (o->limit)
@@ -260,7 +284,8 @@ bool conf_load(struct wardd_conf *c, const char *path)
 	bool ok = true;
 	while (fgets(line, sizeof line, f)) {
 		if (++lineno > WARDD_MAX_CONF_LINES) {
-			fprintf(stderr, "ERROR: %s: more than %u lines\n", path, WARDD_MAX_CONF_LINES);
+			fprintf(stderr, "ERROR: %s: more than %u lines\n", path,
+				WARDD_MAX_CONF_LINES);
 			ok = false;
 			break;
 		}
@@ -288,8 +313,8 @@ bool conf_load(struct wardd_conf *c, const char *path)
 		char *value = p;
 		/* clamd refuses its example file until the "Example" line goes. */
 		if (!strcmp(name, "Example")) {
-			fprintf(stderr, "ERROR: %s:%lu: please edit the example config file\n", path,
-				lineno);
+			fprintf(stderr, "ERROR: %s:%lu: please edit the example config file\n",
+				path, lineno);
 			ok = false;
 			continue;
 		}
@@ -300,12 +325,13 @@ bool conf_load(struct wardd_conf *c, const char *path)
 				break;
 			}
 		if (!o) {
-			fprintf(stderr, "WARNING: %s:%lu: option %.100s is not used by wardd\n", path,
-				lineno, name);
+			fprintf(stderr, "WARNING: %s:%lu: option %.100s is not used by wardd\n",
+				path, lineno, name);
 			continue;
 		}
 		if (*value == '\0' && o->kind != K_IGNORED) {
-			fprintf(stderr, "ERROR: %s:%lu: option %s needs a value\n", path, lineno, name);
+			fprintf(stderr, "ERROR: %s:%lu: option %s needs a value\n", path, lineno,
+				name);
 			ok = false;
 			continue;
 		}

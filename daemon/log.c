@@ -102,10 +102,14 @@ const char *log_q(const char *s, char *out, size_t n)
 static const char *level_name(enum log_level l)
 {
 	switch (l) {
-	case LOG_DEBUG: return "debug";
-	case LOG_INFO: return "info";
-	case LOG_WARN: return "warn";
-	case LOG_ERROR: return "error";
+	case LOG_DEBUG:
+		return "debug";
+	case LOG_INFO:
+		return "info";
+	case LOG_WARN:
+		return "warn";
+	case LOG_ERROR:
+		return "error";
 	}
 	return "info";
 }

@@ -44,6 +44,8 @@ static void *signal_main(void *arg)
 		int sig = 0;
 		if (sigwait(&handled, &sig) != 0)
 			continue;
+		if (sig == SIGUSR1)
+			return NULL;
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_kv(LOG_INFO, "shutdown", "signal=%d", sig);
 			server_request_shutdown();
@@ -147,12 +149,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	log_kv(LOG_INFO, "starting", "version=%s config=%s worker_sandbox=%s", WARD_VERSION,
 	       conf_path,
-	       !conf.worker_sandbox ? "off" : ward_sandbox_supported() ? "seccomp" : "unsupported");
+	       !conf.worker_sandbox       ? "off"
+	       : ward_sandbox_supported() ? "seccomp"
+					  : "unsupported");
 	preload_crypto();
 	if (!patterns_init(&conf)) {
 		log_kv(LOG_ERROR, "startup_failed", "reason=\"no pattern set loads\"");
 		fprintf(stderr, "ERROR: no pattern set could be loaded from %s%s%s\n",
-			conf.database_dir, conf.lkg_dir ? " or " : "", conf.lkg_dir ? conf.lkg_dir : "");
+			conf.database_dir, conf.lkg_dir ? " or " : "",
+			conf.lkg_dir ? conf.lkg_dir : "");
 		conf_free(&conf);
 		return 1;
 	}
@@ -179,6 +184,7 @@ int main(int argc, char **argv)
 	sigaddset(&handled, SIGINT);
 	sigaddset(&handled, SIGHUP);
 	sigaddset(&handled, SIGUSR2);
+	sigaddset(&handled, SIGUSR1); /* internal: tells the signal thread to end */
 	pthread_sigmask(SIG_BLOCK, &handled, NULL);
 	pthread_t sig_thread;
 	bool sig_started = pthread_create(&sig_thread, NULL, signal_main, NULL) == 0;
@@ -192,7 +198,7 @@ int main(int argc, char **argv)
 	patterns_stop();
 	if (sig_started) {
 		/* Wake the signal thread if SHUTDOWN came over the socket. */
-		pthread_kill(sig_thread, SIGTERM);
+		pthread_kill(sig_thread, SIGUSR1);
 		pthread_join(sig_thread, NULL);
 	}
 	if (conf.pid_file)

@@ -21,7 +21,7 @@
 struct wardd_metrics g_metrics;
 
 /* Latency bucket bounds in microseconds (Prometheus "le" in seconds). */
-static const uint64_t bucket_us[] = {1000,   2500,   5000,    10000,   25000,   50000,  100000,
+static const uint64_t bucket_us[] = {1000,   2500,   5000,    10000,   25000,   50000,   100000,
 				     250000, 500000, 1000000, 2500000, 5000000, 10000000};
 #define NBUCKETS (sizeof bucket_us / sizeof bucket_us[0])
 _Static_assert(NBUCKETS + 1 <= sizeof g_metrics.latency_bucket / sizeof g_metrics.latency_bucket[0],
@@ -49,21 +49,24 @@ void metrics_observe_latency(uint64_t us)
 
 static void render(dbuf *b)
 {
-	(void)dbuf_addf(b, "# HELP wardd_scans_total Scans answered, by result.\n"
-			   "# TYPE wardd_scans_total counter\n"
-			   "wardd_scans_total{result=\"clean\"} %llu\n"
-			   "wardd_scans_total{result=\"found\"} %llu\n"
-			   "wardd_scans_total{result=\"error\"} %llu\n",
+	(void)dbuf_addf(b,
+			"# HELP wardd_scans_total Scans answered, by result.\n"
+			"# TYPE wardd_scans_total counter\n"
+			"wardd_scans_total{result=\"clean\"} %llu\n"
+			"wardd_scans_total{result=\"found\"} %llu\n"
+			"wardd_scans_total{result=\"error\"} %llu\n",
 			LOAD(scans_clean), LOAD(scans_found), LOAD(scans_error));
-	(void)dbuf_addf(b, "# HELP wardd_scanned_bytes_total Bytes scanned by workers.\n"
-			   "# TYPE wardd_scanned_bytes_total counter\n"
-			   "wardd_scanned_bytes_total %llu\n"
-			   "# HELP wardd_detections_total Detections reported.\n"
-			   "# TYPE wardd_detections_total counter\n"
-			   "wardd_detections_total %llu\n",
+	(void)dbuf_addf(b,
+			"# HELP wardd_scanned_bytes_total Bytes scanned by workers.\n"
+			"# TYPE wardd_scanned_bytes_total counter\n"
+			"wardd_scanned_bytes_total %llu\n"
+			"# HELP wardd_detections_total Detections reported.\n"
+			"# TYPE wardd_detections_total counter\n"
+			"wardd_detections_total %llu\n",
 			LOAD(bytes), LOAD(detections));
-	(void)dbuf_addf(b, "# HELP wardd_scan_duration_seconds Time from command to reply of each scan.\n"
-			   "# TYPE wardd_scan_duration_seconds histogram\n");
+	(void)dbuf_addf(
+		b, "# HELP wardd_scan_duration_seconds Time from command to reply of each scan.\n"
+		   "# TYPE wardd_scan_duration_seconds histogram\n");
 	unsigned long long cum = 0;
 	for (size_t i = 0; i < NBUCKETS; i++) {
 		cum += LOAD(latency_bucket[i]);
@@ -71,54 +74,59 @@ static void render(dbuf *b)
 				(double)bucket_us[i] / 1e6, cum);
 	}
 	cum += LOAD(latency_bucket[NBUCKETS]);
-	(void)dbuf_addf(b, "wardd_scan_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-			   "wardd_scan_duration_seconds_sum %.6f\n"
-			   "wardd_scan_duration_seconds_count %llu\n",
+	(void)dbuf_addf(b,
+			"wardd_scan_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+			"wardd_scan_duration_seconds_sum %.6f\n"
+			"wardd_scan_duration_seconds_count %llu\n",
 			cum, (double)LOAD(latency_sum_us) / 1e6, LOAD(latency_count));
 	struct patset *p = patterns_acquire();
 	char bad[WARDD_MAX_VERSION + 1], why[256];
 	patterns_revert_state(bad, sizeof bad, why, sizeof why);
-	(void)dbuf_addf(b, "# HELP wardd_pattern_info The active pattern set (value 1).\n"
-			   "# TYPE wardd_pattern_info gauge\n"
-			   "wardd_pattern_info{version=\"%s\",last_known_good=\"%d\"} 1\n"
-			   "# HELP wardd_pattern_generation Activations since start (1 = the first set).\n"
-			   "# TYPE wardd_pattern_generation gauge\n"
-			   "wardd_pattern_generation %llu\n"
-			   "# HELP wardd_pattern_signatures Signatures in the active set.\n"
-			   "# TYPE wardd_pattern_signatures gauge\n"
-			   "wardd_pattern_signatures %llu\n"
-			   "# HELP wardd_pattern_reverted 1 while a set was reverted to last-known-good.\n"
-			   "# TYPE wardd_pattern_reverted gauge\n"
-			   "wardd_pattern_reverted{bad_version=\"%s\"} %d\n",
-			p ? p->version : "none", p ? p->last_known_good : 0,
-			p ? (unsigned long long)p->generation : 0ull,
-			p ? (unsigned long long)p->signatures : 0ull, bad, bad[0] != '\0');
+	(void)dbuf_addf(
+		b,
+		"# HELP wardd_pattern_info The active pattern set (value 1).\n"
+		"# TYPE wardd_pattern_info gauge\n"
+		"wardd_pattern_info{version=\"%s\",last_known_good=\"%d\"} 1\n"
+		"# HELP wardd_pattern_generation Activations since start (1 = the first set).\n"
+		"# TYPE wardd_pattern_generation gauge\n"
+		"wardd_pattern_generation %llu\n"
+		"# HELP wardd_pattern_signatures Signatures in the active set.\n"
+		"# TYPE wardd_pattern_signatures gauge\n"
+		"wardd_pattern_signatures %llu\n"
+		"# HELP wardd_pattern_reverted 1 while a set was reverted to last-known-good.\n"
+		"# TYPE wardd_pattern_reverted gauge\n"
+		"wardd_pattern_reverted{bad_version=\"%s\"} %d\n",
+		p ? p->version : "none", p ? p->last_known_good : 0,
+		p ? (unsigned long long)p->generation : 0ull,
+		p ? (unsigned long long)p->signatures : 0ull, bad, bad[0] != '\0');
 	patterns_release(p);
-	(void)dbuf_addf(b, "# HELP wardd_reloads_total Pattern reloads, by result.\n"
-			   "# TYPE wardd_reloads_total counter\n"
-			   "wardd_reloads_total{result=\"ok\"} %llu\n"
-			   "wardd_reloads_total{result=\"failed\"} %llu\n"
-			   "# HELP wardd_reverts_total Reverts to the last-known-good set.\n"
-			   "# TYPE wardd_reverts_total counter\n"
-			   "wardd_reverts_total %llu\n"
-			   "# HELP wardd_worker_failures_total Worker processes lost, by kind.\n"
-			   "# TYPE wardd_worker_failures_total counter\n"
-			   "wardd_worker_failures_total{kind=\"crash\"} %llu\n"
-			   "wardd_worker_failures_total{kind=\"hang\"} %llu\n"
-			   "# HELP wardd_workers_started_total Worker processes forked.\n"
-			   "# TYPE wardd_workers_started_total counter\n"
-			   "wardd_workers_started_total %llu\n",
+	(void)dbuf_addf(b,
+			"# HELP wardd_reloads_total Pattern reloads, by result.\n"
+			"# TYPE wardd_reloads_total counter\n"
+			"wardd_reloads_total{result=\"ok\"} %llu\n"
+			"wardd_reloads_total{result=\"failed\"} %llu\n"
+			"# HELP wardd_reverts_total Reverts to the last-known-good set.\n"
+			"# TYPE wardd_reverts_total counter\n"
+			"wardd_reverts_total %llu\n"
+			"# HELP wardd_worker_failures_total Worker processes lost, by kind.\n"
+			"# TYPE wardd_worker_failures_total counter\n"
+			"wardd_worker_failures_total{kind=\"crash\"} %llu\n"
+			"wardd_worker_failures_total{kind=\"hang\"} %llu\n"
+			"# HELP wardd_workers_started_total Worker processes forked.\n"
+			"# TYPE wardd_workers_started_total counter\n"
+			"wardd_workers_started_total %llu\n",
 			LOAD(reloads_ok), LOAD(reloads_failed), LOAD(reverts), LOAD(worker_crashes),
 			LOAD(worker_hangs), LOAD(workers_started));
-	(void)dbuf_addf(b, "# HELP wardd_connections_total Connections accepted.\n"
-			   "# TYPE wardd_connections_total counter\n"
-			   "wardd_connections_total %llu\n"
-			   "# HELP wardd_queue_depth Connections waiting for a thread.\n"
-			   "# TYPE wardd_queue_depth gauge\n"
-			   "wardd_queue_depth %llu\n"
-			   "# HELP wardd_busy_threads Connection threads serving a client.\n"
-			   "# TYPE wardd_busy_threads gauge\n"
-			   "wardd_busy_threads %llu\n",
+	(void)dbuf_addf(b,
+			"# HELP wardd_connections_total Connections accepted.\n"
+			"# TYPE wardd_connections_total counter\n"
+			"wardd_connections_total %llu\n"
+			"# HELP wardd_queue_depth Connections waiting for a thread.\n"
+			"# TYPE wardd_queue_depth gauge\n"
+			"wardd_queue_depth %llu\n"
+			"# HELP wardd_busy_threads Connection threads serving a client.\n"
+			"# TYPE wardd_busy_threads gauge\n"
+			"wardd_busy_threads %llu\n",
 			LOAD(connections), LOAD(queue_depth), LOAD(busy_threads));
 }
 
@@ -175,10 +183,11 @@ static void serve(int fd)
 		(void)dbuf_addf(&body, "not found\n");
 	}
 	char head[256];
-	int hn = snprintf(head, sizeof head,
-			  "HTTP/1.1 %s\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-			  "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-			  status, body.len);
+	int hn =
+		snprintf(head, sizeof head,
+			 "HTTP/1.1 %s\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			 status, body.len);
 	if (hn > 0 && (size_t)hn < sizeof head && write_all(fd, head, (size_t)hn) && body.len)
 		(void)write_all(fd, body.s, body.len);
 	dbuf_free(&body);

@@ -86,7 +86,8 @@ static void read_version(const char *dir, char out[WARDD_MAX_VERSION + 1])
 			size_t len = 0;
 			while (r > 0 && len < (size_t)r && version_char(buf[len]))
 				len++;
-			bool ended = r > 0 && (len == (size_t)r || buf[len] == '\n' || buf[len] == '\r');
+			bool ended =
+				r > 0 && (len == (size_t)r || buf[len] == '\n' || buf[len] == '\r');
 			if (len > 0 && len <= WARDD_MAX_VERSION && ended) {
 				memcpy(out, buf, len);
 				out[len] = '\0';
@@ -160,10 +161,10 @@ static ward_err load_set(const char *dir, bool lkg, struct patset **out)
 	if (e)
 		goto out;
 	p->last_known_good = lkg;
-	p->signatures = ward_db_count(p->db, WARD_COUNT_HASH) +
-			ward_db_count(p->db, WARD_COUNT_SECTHASH) +
-			ward_db_count(p->db, WARD_COUNT_IMPHASH) + ward_db_count(p->db, WARD_COUNT_BODY) +
-			ward_db_count(p->db, WARD_COUNT_LOGICAL);
+	p->signatures =
+		ward_db_count(p->db, WARD_COUNT_HASH) + ward_db_count(p->db, WARD_COUNT_SECTHASH) +
+		ward_db_count(p->db, WARD_COUNT_IMPHASH) + ward_db_count(p->db, WARD_COUNT_BODY) +
+		ward_db_count(p->db, WARD_COUNT_LOGICAL);
 	/* A set with a file refused whole (unreadable, corrupt, bad digital
 	 * signature) or with no signature at all is not activated: clamd
 	 * refuses to start without signatures, and a half-loaded update must
@@ -187,8 +188,8 @@ out:
 		char qe[256];
 		log_kv(LOG_ERROR, "pattern_load_failed",
 		       "dir=%s version=%s error=%s signatures=%llu bad_files=%llu ms=%llu",
-		       log_q(dir, qd, sizeof qd), p->version, log_q(ward_strerror(e), qe, sizeof qe),
-		       (unsigned long long)p->signatures,
+		       log_q(dir, qd, sizeof qd), p->version,
+		       log_q(ward_strerror(e), qe, sizeof qe), (unsigned long long)p->signatures,
 		       (unsigned long long)(p->db ? ward_db_count(p->db, WARD_COUNT_BAD_FILES) : 0),
 		       (unsigned long long)(now_ms() - t0));
 		ward_db_free(p->db);
@@ -363,8 +364,8 @@ static void *loader_main(void *arg)
 					atomic_fetch_add(&g_metrics.reverts, 1);
 					char qw[512];
 					log_kv(LOG_WARN, "pattern_revert",
-					       "bad_version=%s to_version=%s reason=%s", bad, p->version,
-					       log_q(why, qw, sizeof qw));
+					       "bad_version=%s to_version=%s reason=%s", bad,
+					       p->version, log_q(why, qw, sizeof qw));
 				} else {
 					atomic_fetch_add(&g_metrics.reloads_ok, 1);
 				}

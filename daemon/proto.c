@@ -15,7 +15,10 @@ struct cmd_entry {
 	bool old_style;  /* clamd still takes it without the z/n prefix */
 };
 
-#define E(n, c, p, o) {n, sizeof n - 1, c, p, o}
+#define E(n, c, p, o) \
+	{ \
+		(n), sizeof(n) - 1, (c), (p), (o) \
+	}
 /* Old-style acceptance measured against clamd 1.4.6: PING, VERSION, RELOAD,
  * SHUTDOWN, QUIT, SCAN, CONTSCAN, MULTISCAN, FILDES and DETSTATS* are taken;
  * ALLMATCHSCAN, INSTREAM, STATS, IDSESSION, END and VERSIONCOMMANDS are
@@ -125,25 +128,43 @@ uint32_t proto_chunk_len(const uint8_t hdr[4])
 const char *proto_cmd_name(enum proto_cmd c)
 {
 	switch (c) {
-	case CMD_PING: return "PING";
-	case CMD_VERSION: return "VERSION";
-	case CMD_RELOAD: return "RELOAD";
-	case CMD_SHUTDOWN: return "SHUTDOWN";
-	case CMD_SCAN: return "SCAN";
-	case CMD_CONTSCAN: return "CONTSCAN";
-	case CMD_MULTISCAN: return "MULTISCAN";
-	case CMD_ALLMATCHSCAN: return "ALLMATCHSCAN";
-	case CMD_INSTREAM: return "INSTREAM";
-	case CMD_FILDES: return "FILDES";
-	case CMD_STATS: return "STATS";
-	case CMD_IDSESSION: return "IDSESSION";
-	case CMD_END: return "END";
-	case CMD_VERSIONCOMMANDS: return "VERSIONCOMMANDS";
-	case CMD_DETSTATS: return "DETSTATS";
-	case CMD_DETSTATSCLEAR: return "DETSTATSCLEAR";
-	case CMD_EMPTY: return "EMPTY";
+	case CMD_PING:
+		return "PING";
+	case CMD_VERSION:
+		return "VERSION";
+	case CMD_RELOAD:
+		return "RELOAD";
+	case CMD_SHUTDOWN:
+		return "SHUTDOWN";
+	case CMD_SCAN:
+		return "SCAN";
+	case CMD_CONTSCAN:
+		return "CONTSCAN";
+	case CMD_MULTISCAN:
+		return "MULTISCAN";
+	case CMD_ALLMATCHSCAN:
+		return "ALLMATCHSCAN";
+	case CMD_INSTREAM:
+		return "INSTREAM";
+	case CMD_FILDES:
+		return "FILDES";
+	case CMD_STATS:
+		return "STATS";
+	case CMD_IDSESSION:
+		return "IDSESSION";
+	case CMD_END:
+		return "END";
+	case CMD_VERSIONCOMMANDS:
+		return "VERSIONCOMMANDS";
+	case CMD_DETSTATS:
+		return "DETSTATS";
+	case CMD_DETSTATSCLEAR:
+		return "DETSTATSCLEAR";
+	case CMD_EMPTY:
+		return "EMPTY";
 	case CMD_UNKNOWN:
-	case CMD__COUNT: break;
+	case CMD__COUNT:
+		break;
 	}
 	return "UNKNOWN";
 }

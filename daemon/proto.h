@@ -53,9 +53,9 @@ enum proto_status {
 struct proto_command {
 	enum proto_cmd cmd;
 	enum proto_style style;
-	const char *arg;  /* scan commands: the path (not NUL-terminated), else NULL */
+	const char *arg; /* scan commands: the path (not NUL-terminated), else NULL */
 	size_t arg_len;
-	size_t consumed;  /* bytes of the buffer taken, terminator included */
+	size_t consumed; /* bytes of the buffer taken, terminator included */
 };
 
 /* Look for one command at the start of buf[0..len). eof: no more bytes will

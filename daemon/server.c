@@ -334,8 +334,8 @@ static bool scan_and_reply(struct cthread *t, int fd, const char *name, bool all
 	case SCAN_FOUND:
 		for (size_t i = 0; i < r->nnames && !c->dead; i++) {
 			reply(c, "%s: %s FOUND", name, r->names[i]);
-			log_kv(LOG_INFO, "detection", "name=%s signature=%s", log_q(name, qn, sizeof qn),
-			       log_q(r->names[i], qs, sizeof qs));
+			log_kv(LOG_INFO, "detection", "name=%s signature=%s",
+			       log_q(name, qn, sizeof qn), log_q(r->names[i], qs, sizeof qs));
 		}
 		return true;
 	default:
@@ -398,7 +398,8 @@ static void walk_entry(struct walk *wk, int dfd, char *path, size_t plen, const 
 			close(fd);
 		}
 	} else if (pass == 1 && S_ISDIR(st.st_mode) && depth < conf->max_dir_recursion) {
-		int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (link ? 0 : O_NOFOLLOW));
+		int sub = openat(dfd, name,
+				 O_RDONLY | O_DIRECTORY | O_CLOEXEC | (link ? 0 : O_NOFOLLOW));
 		if (sub >= 0)
 			walk_dir(wk, sub, path, need, depth + 1); /* closes sub */
 	}
@@ -452,7 +453,8 @@ static void cmd_scan_path(struct cthread *t, const struct proto_command *pc)
 		/* clamd 1.4.6 answers OK for a symbolic link it does not follow. */
 		struct stat tst;
 		bool follow = stat(path, &tst) == 0 &&
-			      (S_ISDIR(tst.st_mode) ? conf->follow_dir_symlinks : conf->follow_file_symlinks);
+			      (S_ISDIR(tst.st_mode) ? conf->follow_dir_symlinks
+						    : conf->follow_file_symlinks);
 		if (!follow) {
 			reply(c, "%s: OK", path);
 			return;
@@ -483,7 +485,9 @@ static void cmd_scan_path(struct cthread *t, const struct proto_command *pc)
 		char walkpath[WARDD_MAX_PATH + 1];
 		memcpy(walkpath, path, plen + 1);
 		struct walk wk = {.t = t,
-				  .mode = (pc->cmd == CMD_SCAN || pc->cmd == CMD_ALLMATCHSCAN) ? WALK_FIRST : WALK_ALL,
+				  .mode = (pc->cmd == CMD_SCAN || pc->cmd == CMD_ALLMATCHSCAN)
+						  ? WALK_FIRST
+						  : WALK_ALL,
 				  .allmatch = allmatch};
 		walk_dir(&wk, dfd, walkpath, plen, 1);
 		if (!wk.found)
@@ -639,16 +643,21 @@ static void cmd_stats(struct conn *c)
 	for (unsigned i = 0; i < nthreads; i++)
 		if (atomic_load(&threads[i].state) < 0)
 			idle++;
-	(void)dbuf_addf(&b, "POOLS: 1\n\nSTATE: VALID PRIMARY\nTHREADS: live %u  idle %u max %u idle-timeout %u\nQUEUE: %zu items\n",
-			nthreads, idle, nthreads, conf->idle_timeout, queue_len());
+	(void)dbuf_addf(
+		&b,
+		"POOLS: 1\n\nSTATE: VALID PRIMARY\nTHREADS: live %u  idle %u max %u idle-timeout %u\nQUEUE: %zu items\n",
+		nthreads, idle, nthreads, conf->idle_timeout, queue_len());
 	uint64_t now = now_ms();
 	for (unsigned i = 0; i < nthreads; i++) {
 		int st = atomic_load(&threads[i].state);
 		uint64_t since = atomic_load(&threads[i].since_ms);
-		(void)dbuf_addf(&b, "\t%s %f \n", st < 0 ? "IDLE" : proto_cmd_name((enum proto_cmd)st),
+		(void)dbuf_addf(&b, "\t%s %f \n",
+				st < 0 ? "IDLE" : proto_cmd_name((enum proto_cmd)st),
 				(double)(now - since) / 1000.0);
 	}
-	(void)dbuf_addf(&b, "\nMEMSTATS: heap N/A mmap N/A used N/A free N/A releasable N/A pools 1 pools_used N/A pools_total N/A\nEND");
+	(void)dbuf_addf(
+		&b,
+		"\nMEMSTATS: heap N/A mmap N/A used N/A free N/A releasable N/A pools 1 pools_used N/A pools_total N/A\nEND");
 	if (b.len)
 		reply_raw(c, b.s, b.len);
 	dbuf_free(&b);
@@ -743,6 +752,7 @@ static void serve_conn(struct cthread *t, int fd)
 	c->id = 0;
 	c->style = PROTO_OLD;
 	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
 	socklen_t sl = sizeof ss;
 	c->is_unix = getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_UNIX;
 	bool first = true;
@@ -753,7 +763,8 @@ static void serve_conn(struct cthread *t, int fd)
 		struct proto_command pc;
 		enum proto_status ps;
 		for (;;) {
-			ps = proto_parse(c->buf + c->start, c->end - c->start, c->eof, WARDD_MAX_COMMAND, &pc);
+			ps = proto_parse(c->buf + c->start, c->end - c->start, c->eof,
+					 WARDD_MAX_COMMAND, &pc);
 			if (ps != PROTO_NEED_MORE)
 				break;
 			int r = conn_fill(c, deadline);
@@ -817,7 +828,8 @@ static int listen_unix_socket(const char *path, unsigned mode, unsigned backlog)
 		/* A stale socket (FixStaleSocket): remove it, unless a daemon
 		 * still answers on it. */
 		if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
-			log_kv(LOG_ERROR, "listen_failed", "reason=\"LocalSocket is in use by another daemon\"");
+			log_kv(LOG_ERROR, "listen_failed",
+			       "reason=\"LocalSocket is in use by another daemon\"");
 			close(fd);
 			return -1;
 		}
@@ -846,14 +858,16 @@ static int listen_tcp_socket(const char *addr, unsigned port, unsigned backlog)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if (getaddrinfo(addr, ps, &hints, &res) != 0 || !res) {
-		log_kv(LOG_ERROR, "listen_failed", "socket=tcp reason=\"TCPAddr does not resolve\"");
+		log_kv(LOG_ERROR, "listen_failed",
+		       "socket=tcp reason=\"TCPAddr does not resolve\"");
 		return -1;
 	}
 	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, (int)backlog) != 0) {
+	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+	    listen(fd, (int)backlog) != 0) {
 		log_kv(LOG_ERROR, "listen_failed", "socket=tcp port=%u errno=%d", port, errno);
 		if (fd >= 0)
 			close(fd);
@@ -913,7 +927,8 @@ int server_run(void)
 		started++;
 	}
 	if (started < nthreads) {
-		log_kv(LOG_ERROR, "startup_failed", "reason=\"cannot start threads\" started=%u", started);
+		log_kv(LOG_ERROR, "startup_failed", "reason=\"cannot start threads\" started=%u",
+		       started);
 		rc = 1;
 		nthreads = started;
 		goto stop;
@@ -924,7 +939,8 @@ int server_run(void)
 	while (!atomic_load(&shutting_down)) {
 		if (!queue_wait_room())
 			break;
-		struct pollfd pf[3] = {{shutdown_pipe[0], POLLIN, 0}, {listen_unix, POLLIN, 0},
+		struct pollfd pf[3] = {{shutdown_pipe[0], POLLIN, 0},
+				       {listen_unix, POLLIN, 0},
 				       {listen_tcp, POLLIN, 0}};
 		int r = poll(pf, 3, -1);
 		if (r < 0 && errno == EINTR)

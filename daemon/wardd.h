@@ -74,21 +74,21 @@
 
 /* ---- configuration (conf.c) ---- */
 struct wardd_conf {
-	char *local_socket;       /* LocalSocket */
-	unsigned local_socket_mode; /* LocalSocketMode (octal), default 0666 */
-	unsigned tcp_port;        /* TCPSocket; 0 = none */
-	char *tcp_addr;           /* TCPAddr; default 127.0.0.1 */
-	unsigned backlog;         /* MaxConnectionQueueLength */
-	char *database_dir;       /* DatabaseDirectory */
-	char *lkg_dir;            /* LastKnownGoodDirectory (ward); NULL = no revert */
-	unsigned max_threads;     /* MaxThreads */
-	unsigned max_queue;       /* MaxQueue */
-	uint64_t stream_max;      /* StreamMaxLength */
-	unsigned idle_timeout;    /* IdleTimeout (s): between commands of a session */
+	char *local_socket;            /* LocalSocket */
+	unsigned local_socket_mode;    /* LocalSocketMode (octal), default 0666 */
+	unsigned tcp_port;             /* TCPSocket; 0 = none */
+	char *tcp_addr;                /* TCPAddr; default 127.0.0.1 */
+	unsigned backlog;              /* MaxConnectionQueueLength */
+	char *database_dir;            /* DatabaseDirectory */
+	char *lkg_dir;                 /* LastKnownGoodDirectory (ward); NULL = no revert */
+	unsigned max_threads;          /* MaxThreads */
+	unsigned max_queue;            /* MaxQueue */
+	uint64_t stream_max;           /* StreamMaxLength */
+	unsigned idle_timeout;         /* IdleTimeout (s): between commands of a session */
 	unsigned command_read_timeout; /* CommandReadTimeout (s): the first command */
-	unsigned read_timeout;    /* ReadTimeout (s): stream data, descriptors */
-	ward_limits limits;       /* MaxScanTime, MaxScanSize, MaxFileSize, ... */
-	unsigned max_dir_recursion; /* MaxDirectoryRecursion */
+	unsigned read_timeout;         /* ReadTimeout (s): stream data, descriptors */
+	ward_limits limits;            /* MaxScanTime, MaxScanSize, MaxFileSize, ... */
+	unsigned max_dir_recursion;    /* MaxDirectoryRecursion */
 	bool follow_dir_symlinks, follow_file_symlinks;
 	bool foreground;          /* Foreground */
 	char *log_file;           /* LogFile; NULL = stderr */
@@ -122,12 +122,12 @@ const char *log_q(const char *s, char *out, size_t n);
 struct patset {
 	ward_db *db;
 	atomic_uint refs;
-	uint64_t generation;     /* 1, 2, ... in activation order */
+	uint64_t generation; /* 1, 2, ... in activation order */
 	char version[WARDD_MAX_VERSION + 1];
-	char *dir;               /* the directory it was loaded from */
-	bool last_known_good;    /* loaded from LastKnownGoodDirectory */
-	uint64_t activated_ms;   /* now_ms() at activation */
-	int64_t activated_wall;  /* time(NULL) at activation, for VERSION */
+	char *dir;              /* the directory it was loaded from */
+	bool last_known_good;   /* loaded from LastKnownGoodDirectory */
+	uint64_t activated_ms;  /* now_ms() at activation */
+	int64_t activated_wall; /* time(NULL) at activation, for VERSION */
 	uint64_t signatures;
 };
 
@@ -151,8 +151,8 @@ bool patterns_loading(void);
 
 /* ---- worker processes (worker.c) ---- */
 struct worker {
-	pid_t pid;      /* 0: none */
-	int sock;       /* SOCK_SEQPACKET to the worker; -1: none */
+	pid_t pid; /* 0: none */
+	int sock;  /* SOCK_SEQPACKET to the worker; -1: none */
 	uint64_t generation;
 };
 

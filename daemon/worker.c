@@ -107,7 +107,7 @@ static void test_hook(const ward_report *rep, bool hooks)
 }
 
 static __attribute__((noreturn)) void worker_main(int sock, const ward_db *db,
-						   const struct wardd_conf *c, pid_t parent)
+						  const struct wardd_conf *c, pid_t parent)
 {
 	if (sock != 3) {
 		if (dup2(sock, 3) < 0)
@@ -187,7 +187,8 @@ static __attribute__((noreturn)) void worker_main(int sock, const ward_db *db,
 				rep.bytes = r->bytes_scanned;
 				rep.status = r->ndetections ? SCAN_FOUND : SCAN_CLEAN;
 				for (size_t i = 0; i < r->ndetections && i < 1024; i++) {
-					const char *nm = r->detections[i].name ? r->detections[i].name : "";
+					const char *nm =
+						r->detections[i].name ? r->detections[i].name : "";
 					size_t l = strlen(nm) + 1;
 					if (l > sizeof out - off)
 						break;
@@ -288,7 +289,8 @@ static bool parse_reply(struct scan_result *r, size_t n)
 	if (rep.magic != WREP_MAGIC || rep.nnames > sizeof r->names / sizeof r->names[0] ||
 	    (rep.status != SCAN_CLEAN && rep.status != SCAN_FOUND && rep.status != SCAN_ERROR))
 		return false;
-	if ((rep.status != SCAN_CLEAN && rep.nnames == 0) || (rep.status == SCAN_CLEAN && rep.nnames))
+	if ((rep.status != SCAN_CLEAN && rep.nnames == 0) ||
+	    (rep.status == SCAN_CLEAN && rep.nnames))
 		return false;
 	size_t off = sizeof rep;
 	for (uint32_t i = 0; i < rep.nnames; i++) {
