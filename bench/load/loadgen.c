@@ -132,7 +132,8 @@ static void *client_main(void *arg)
 				c->lat_us[c->n++] = (uint32_t)(dt * 1e6);
 		} else {
 			if (!c->bad)
-				snprintf(c->first_bad, sizeof c->first_bad, "%s", ok ? reply : "(send failed)");
+				snprintf(c->first_bad, sizeof c->first_bad, "%s",
+					 ok ? reply : "(send failed)");
 			c->bad++;
 		}
 	}
@@ -155,7 +156,8 @@ int main(int argc, char **argv)
 	unsigned long nclients = strtoul(argv[2], NULL, 10), secs = strtoul(argv[3], NULL, 10);
 	expected = argv[5];
 	if (nclients == 0 || nclients > LG_MAX_CLIENTS || secs == 0 || secs > LG_MAX_SECONDS) {
-		fprintf(stderr, "loadgen: 1..%d clients, 1..%d seconds\n", LG_MAX_CLIENTS, LG_MAX_SECONDS);
+		fprintf(stderr, "loadgen: 1..%d clients, 1..%d seconds\n", LG_MAX_CLIENTS,
+			LG_MAX_SECONDS);
 		return 2;
 	}
 	FILE *f = fopen(argv[4], "rb");

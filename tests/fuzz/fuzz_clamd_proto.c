@@ -43,13 +43,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned n = 0; n < 10000 && pos <= size; n++) {
 		struct proto_command c;
 		bool eof = true;
-		enum proto_status st = proto_parse(data + pos, size - pos, eof, FUZZ_MAX_COMMAND, &c);
+		enum proto_status st =
+			proto_parse(data + pos, size - pos, eof, FUZZ_MAX_COMMAND, &c);
 		if (st != PROTO_COMMAND)
 			break;
 		check(c.consumed > 0 && c.consumed <= size - pos && c.consumed <= FUZZ_MAX_COMMAND);
 		if (c.arg) {
 			const uint8_t *a = (const uint8_t *)c.arg;
-			check(a >= data + pos && c.arg_len <= (size_t)(data + pos + c.consumed - a));
+			check(a >= data + pos &&
+			      c.arg_len <= (size_t)(data + pos + c.consumed - a));
 		}
 		(void)proto_cmd_name(c.cmd);
 		(void)proto_session_allowed(c.cmd);
