@@ -61,8 +61,8 @@ struct ps_config {
 
 /* The parent's end of one worker. */
 struct ps_worker {
-	int pid;  /* 0 when there is no process */
-	int sock; /* -1 when closed; non-blocking, close-on-exec */
+	int pid;             /* 0 when there is no process */
+	int sock;            /* -1 when closed; non-blocking, close-on-exec */
 	unsigned char *rbuf; /* frame being received: 4-byte length + payload */
 	size_t rlen, ralloc;
 };
@@ -71,8 +71,8 @@ struct ps_worker {
  * stay valid until ps_frame_done(). */
 struct ps_result {
 	uint32_t job;
-	ward_err status;   /* from ward_scanner_scan_fd() */
-	bool too_large;    /* the worker could not fit the result in a message */
+	ward_err status; /* from ward_scanner_scan_fd() */
+	bool too_large;  /* the worker could not fit the result in a message */
 	uint64_t ms;
 	ward_report rep;
 	ward_detection *dets; /* owned (rep.detections) */
@@ -107,8 +107,8 @@ void ps_free(struct ps_worker *w);
 /* ---- commands (return the process exit code) ---- */
 int cmd_scan(int argc, char **argv);
 int cmd_db(int argc, char **argv);
-int cmd_repo(int argc, char **argv);   /* cli/update.c */
-int cmd_update(int argc, char **argv); /* cli/update.c */
+int cmd_repo(int argc, char **argv);    /* cli/update.c */
+int cmd_update(int argc, char **argv);  /* cli/update.c */
 int cmd_pattern(int argc, char **argv); /* cli/pattern.c */
 
 /* Signatures that can produce a detection (hash, section hash, import hash,
@@ -124,10 +124,10 @@ bool cli_parse_size(const char *s, uint64_t *out);
 
 /* ---- output buffer with a ceiling ---- */
 typedef struct strbuf {
-	char *s;      /* NUL-terminated when alloc > 0 */
+	char *s; /* NUL-terminated when alloc > 0 */
 	size_t len;
 	size_t alloc;
-	bool failed;  /* an allocation failed or the ceiling was reached */
+	bool failed; /* an allocation failed or the ceiling was reached */
 } strbuf;
 
 void sb_add(strbuf *b, const char *p, size_t n);
@@ -147,8 +147,8 @@ bool cli_write_all(int fd, const void *p, size_t n);
 /* Load-time diagnostic printer: "LibWard: FILE:LINE: message" on stderr.
  * ctx may be NULL or a struct cli_diag_count to count what was said. */
 struct cli_diag_count {
-	unsigned long io;      /* WARD_EIO: a database file could not be read */
-	unsigned long corrupt; /* WARD_ECORRUPT: a line or file was rejected */
+	unsigned long io;          /* WARD_EIO: a database file could not be read */
+	unsigned long corrupt;     /* WARD_ECORRUPT: a line or file was rejected */
 	unsigned long unsupported; /* WARD_EUNSUPPORTED: loaded, never matches */
 	bool quiet_unsupported;    /* count those instead of printing each */
 };

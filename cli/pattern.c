@@ -324,7 +324,8 @@ static bool parse_build_manifest(char *text, size_t len, struct build_manifest *
 		}
 	}
 	if (!bm->have_version || !bm->have_created || !bm->have_min || !bm->have_max) {
-		fprintf(stderr, "manifest: version, created, engine-min and engine-max are required\n");
+		fprintf(stderr,
+			"manifest: version, created, engine-min and engine-max are required\n");
 		return false;
 	}
 	return true;
@@ -360,13 +361,15 @@ static int pat_build(int argc, char **argv)
 		} else {
 			struct stat st;
 			if (stat(argv[i], &st) != 0) {
-				fprintf(stderr, "ward pattern build: %s: %s\n", argv[i], strerror(errno));
+				fprintf(stderr, "ward pattern build: %s: %s\n", argv[i],
+					strerror(errno));
 				goto out;
 			}
 			bool ok = S_ISDIR(st.st_mode) ? walk_files(argv[i], 0, &inputs)
 						      : sl_add(&inputs, argv[i]);
 			if (!ok) {
-				fprintf(stderr, "ward pattern build: %s: cannot list (or more than %u inputs)\n",
+				fprintf(stderr,
+					"ward pattern build: %s: cannot list (or more than %u inputs)\n",
 					argv[i], PAT_MAX_INPUTS);
 				goto out;
 			}
@@ -404,7 +407,8 @@ static int pat_build(int argc, char **argv)
 	for (size_t i = 0; i < inputs.n; i++) {
 		size_t len;
 		if (read_all(inputs.v[i], PAT_MAX_FILE, &datas[i], &len) != 0) {
-			fprintf(stderr, "ward pattern build: %s: %s\n", inputs.v[i], strerror(errno));
+			fprintf(stderr, "ward pattern build: %s: %s\n", inputs.v[i],
+				strerror(errno));
 			goto out;
 		}
 		members[i] = (ward_pkg_member_in){base_name(inputs.v[i]), datas[i], len};
@@ -490,11 +494,13 @@ static int pat_verify(int argc, char **argv)
 	if (e == WARD_OK) {
 		const ward_pkg_meta *m = ward_pkg_get_meta(p);
 		printf("%s: OK (%s package, version %llu)\n", pkg_path,
-		       m->kind == WARD_PKG_KIND_FULL ? "full" : "delta", (unsigned long long)m->version);
+		       m->kind == WARD_PKG_KIND_FULL ? "full" : "delta",
+		       (unsigned long long)m->version);
 	} else {
 		strbuf b = {0};
 		sb_add_text(&b, why);
-		fprintf(stderr, "%s: REFUSED: %s (%s)\n", pkg_path, b.s ? b.s : "", ward_strerror(e));
+		fprintf(stderr, "%s: REFUSED: %s (%s)\n", pkg_path, b.s ? b.s : "",
+			ward_strerror(e));
 		sb_free(&b);
 		rc = e == WARD_EIO ? 2 : 1;
 	}
@@ -906,7 +912,8 @@ static bool qa_package(struct qa *q)
 static void qa_version(struct qa *q)
 {
 	struct check *c = &q->ck[CK_VERSION];
-	uint64_t nv = ward_pkg_get_meta(q->newp)->version, bv = ward_pkg_get_meta(q->basep)->version;
+	uint64_t nv = ward_pkg_get_meta(q->newp)->version,
+		 bv = ward_pkg_get_meta(q->basep)->version;
 	if (nv <= bv) {
 		ck_item(c, "version %llu does not increase on the current release %llu",
 			(unsigned long long)nv, (unsigned long long)bv);
@@ -954,7 +961,8 @@ static void qa_load(struct qa *q)
 		ck_item(c, "the package does not load: %s", ward_strerror(e));
 		ck_fail(c);
 	} else {
-		if (ward_db_count(db, WARD_COUNT_BAD_LINES) || ward_db_count(db, WARD_COUNT_BAD_FILES) ||
+		if (ward_db_count(db, WARD_COUNT_BAD_LINES) ||
+		    ward_db_count(db, WARD_COUNT_BAD_FILES) ||
 		    ward_db_count(db, WARD_COUNT_UNSUPPORTED))
 			ck_fail(c);
 		ck_note(c, "%llu signatures load at engine level %d",
@@ -1078,8 +1086,8 @@ static void qa_lint(struct qa *q)
 		const struct added_line *a = &q->added[i];
 		struct qa_lint_ctx l = {c, nm->files[a->file].name, a->lineno};
 		unsigned nf = 0;
-		if (ward_pkg_lint_line(nm->files[a->file].name, a->s, a->n, &q->lint, qa_lint_fn, &l,
-				       &nf) != WARD_OK) {
+		if (ward_pkg_lint_line(nm->files[a->file].name, a->s, a->n, &q->lint, qa_lint_fn,
+				       &l, &nf) != WARD_OK) {
 			ck_item(c, "out of memory while linting");
 			ck_fail(c);
 			return;
@@ -1162,8 +1170,8 @@ static bool flevel_line(void *ctx, const char *s, size_t n, unsigned long lineno
 		ck_item(f->c,
 			"%s:%lu: %s is inactive at engine %u (its level range is %s) on %s/%s (%s), "
 			"which the package claims to serve",
-			f->file, lineno, nb.s ? nb.s : "", f->m->engine, range, f->m->os, f->m->arch,
-			f->m->supported ? "supported" : "deployed");
+			f->file, lineno, nb.s ? nb.s : "", f->m->engine, range, f->m->os,
+			f->m->arch, f->m->supported ? "supported" : "deployed");
 		sb_free(&nb);
 	}
 	return true;
@@ -1205,21 +1213,26 @@ static void qa_matrix(struct qa *q)
 			continue;
 		struct matrix_entry m = {0};
 		if (!parse_matrix_line(line, &m) || ++nentries > PAT_MAX_MATRIX) {
-			ck_item(c, "matrix line %lu: want engine=N os=OS arch=ARCH "
-				   "status=supported|deployed", lineno);
+			ck_item(c,
+				"matrix line %lu: want engine=N os=OS arch=ARCH "
+				"status=supported|deployed",
+				lineno);
 			ck_fail(c);
 			continue;
 		}
 		if (!ward_pkg_serves(q->newp, m.engine, m.os, m.arch)) {
-			ck_note(c, "engine %u %s/%s (%s): excluded by the package metadata; those "
-				   "clients skip this package",
+			ck_note(c,
+				"engine %u %s/%s (%s): excluded by the package metadata; those "
+				"clients skip this package",
 				m.engine, m.os, m.arch, m.supported ? "supported" : "deployed");
 			continue;
 		}
 		served++;
 		if (m.engine > WARD_FLEVEL)
-			ck_note(c, "engine %u %s/%s: above this ward's level %d; checked by signature "
-				   "level ranges only", m.engine, m.os, m.arch, WARD_FLEVEL);
+			ck_note(c,
+				"engine %u %s/%s: above this ward's level %d; checked by signature "
+				"level ranges only",
+				m.engine, m.os, m.arch, WARD_FLEVEL);
 		for (size_t i = 0; i < nm->nfiles; i++) {
 			struct flevel_ctx f = {c, &m, nm->files[i].name, 0};
 			each_line(nm->files[i].data, nm->files[i].len, flevel_line, &f);
@@ -1366,7 +1379,8 @@ static void qa_fp(struct qa *q)
 	size_t done = 0;
 	for (; done < crit.n; done++) {
 		if (done > 0 && cli_now_ms() - t0 > q->critical_time_ms) {
-			ck_note(c, "critical tier: time budget of %llu ms spent; %zu files not scanned",
+			ck_note(c,
+				"critical tier: time budget of %llu ms spent; %zu files not scanned",
 				(unsigned long long)q->critical_time_ms, crit.n - done);
 			break;
 		}
@@ -1391,7 +1405,7 @@ struct measure {
 	uint64_t max_file_ns; /* largest per-file median */
 	size_t max_file;      /* its index */
 	uint64_t maxrss_kib;
-	uint64_t *file_ns;    /* per-file medians (owned), perf_files.n entries */
+	uint64_t *file_ns; /* per-file medians (owned), perf_files.n entries */
 };
 
 static uint64_t cpu_ns(void)
@@ -1505,7 +1519,8 @@ static void measure(struct qa *q, const char *const *dirs, size_t ndirs, struct 
 			snprintf(m->why, sizeof m->why, "measurement killed by signal %d%s",
 				 WTERMSIG(status),
 				 WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL
-					 ? " (CPU limit: a signature runs away)" : "");
+					 ? " (CPU limit: a signature runs away)"
+					 : "");
 		else
 			snprintf(m->why, sizeof m->why, "measurement failed (status %d)",
 				 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -1582,16 +1597,19 @@ static void blame(struct qa *q, size_t lo, size_t hi, uint64_t extra_ns)
 		const struct added_line *a = &q->added[lo];
 		uint32_t mn, mx;
 		char name[128] = "";
-		ward_pkg_line_flevel(nm->files[a->file].name, a->s, a->n, &mn, &mx, name, sizeof name);
+		ward_pkg_line_flevel(nm->files[a->file].name, a->s, a->n, &mn, &mx, name,
+				     sizeof name);
 		strbuf b = {0};
 		sb_add_text(&b, name);
 		ck_item(c, "responsible: %s:%lu: %s (+%.1f ms CPU over the corpus)",
 			nm->files[a->file].name, a->lineno, b.s ? b.s : "", (double)extra_ns / 1e6);
 		sb_free(&b);
 	} else
-		ck_item(c, "responsible: a group of %zu added lines (from %s:%lu), +%.1f ms CPU; "
-			   "bisection budget exhausted", hi - lo, nm->files[q->added[lo].file].name,
-			q->added[lo].lineno, (double)extra_ns / 1e6);
+		ck_item(c,
+			"responsible: a group of %zu added lines (from %s:%lu), +%.1f ms CPU; "
+			"bisection budget exhausted",
+			hi - lo, nm->files[q->added[lo].file].name, q->added[lo].lineno,
+			(double)extra_ns / 1e6);
 }
 
 /* Measure CURRENT + added[lo, hi); recurse into halves that stay slow. */
@@ -1651,8 +1669,9 @@ static void qa_perf(struct qa *q)
 	}
 	bool slow = false;
 	uint64_t extra = mn.median_ns > mb.median_ns ? mn.median_ns - mb.median_ns : 0;
-	ck_note(c, "corpus: %zu files, %llu repetitions; CPU median %.1f ms -> %.1f ms; "
-		   "peak RSS %llu KiB -> %llu KiB",
+	ck_note(c,
+		"corpus: %zu files, %llu repetitions; CPU median %.1f ms -> %.1f ms; "
+		"peak RSS %llu KiB -> %llu KiB",
 		q->perf_files.n, (unsigned long long)q->reps, (double)mb.median_ns / 1e6,
 		(double)mn.median_ns / 1e6, (unsigned long long)mb.maxrss_kib,
 		(unsigned long long)mn.maxrss_kib);
@@ -1753,7 +1772,9 @@ static void report_json(const struct qa *q, bool refused, strbuf *b)
 		const struct check *c = &q->ck[i];
 		sb_addf(b, "%s{\"name\":\"%s\",\"status\":\"%s\",\"problems\":[", i ? "," : "",
 			check_names[i],
-			c->status == ST_PASS ? "pass" : c->status == ST_FAIL ? "fail" : "skipped");
+			c->status == ST_PASS   ? "pass"
+			: c->status == ST_FAIL ? "fail"
+					       : "skipped");
 		for (size_t k = 0; k < c->items.n; k++) {
 			if (k)
 				sb_adds(b, ",");
@@ -1875,8 +1896,9 @@ static bool qa_options(int argc, char **argv, struct qa *q)
 		i++;
 	}
 	if (!q->new_path || !q->base_path || !q->clean_dir || !q->perf_dir || !q->matrix_path) {
-		fprintf(stderr, "ward pattern qa: NEW, --baseline, --clean-corpus, --perf-corpus and "
-				"--matrix are required\n");
+		fprintf(stderr,
+			"ward pattern qa: NEW, --baseline, --clean-corpus, --perf-corpus and "
+			"--matrix are required\n");
 		return false;
 	}
 	return true;
@@ -1930,8 +1952,8 @@ static int pat_qa(int argc, char **argv)
 	} else {
 		if (q.md_path ? write_file(q.md_path, md.s, md.len, 0644) != 0
 			      : !cli_write_all(1, md.s, md.len)) {
-			fprintf(stderr, "ward pattern qa: %s: %s\n", q.md_path ? q.md_path : "stdout",
-				strerror(errno));
+			fprintf(stderr, "ward pattern qa: %s: %s\n",
+				q.md_path ? q.md_path : "stdout", strerror(errno));
 			rc = 2;
 		}
 		if (q.json_path && write_file(q.json_path, js.s, js.len, 0644) != 0) {

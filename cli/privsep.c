@@ -278,8 +278,10 @@ static int recv_exact(int sock, void *dst, size_t n, int *fd)
 			char buf[CMSG_SPACE(sizeof(int) * 4)];
 		} cbuf;
 		struct iovec iov = {.iov_base = b + got, .iov_len = n - got};
-		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
-				   .msg_control = cbuf.buf, .msg_controllen = sizeof cbuf.buf};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = cbuf.buf,
+				   .msg_controllen = sizeof cbuf.buf};
 		ssize_t k = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -397,8 +399,7 @@ static void encode_result(struct enc *e, uint32_t job, ward_err status, const wa
 	enc_u64(e, r ? r->bytes_scanned : 0);
 	enc_u64(e, ms);
 	enc_u32(e, r ? r->files_scanned : 0);
-	size_t ndet = r ? r->ndetections : 0, nlim = r ? r->nlimits : 0,
-	       nerr = r ? r->nerrors : 0;
+	size_t ndet = r ? r->ndetections : 0, nlim = r ? r->nlimits : 0, nerr = r ? r->nerrors : 0;
 	if (ndet > UINT32_MAX || nlim > UINT32_MAX || nerr > UINT32_MAX) {
 		e->failed = true;
 		return;
@@ -454,8 +455,9 @@ static void worker_main(int sock_in, pid_t parent, const struct ps_config *c)
 	if (!isolate_fds(sock_in))
 		_exit(3);
 	int sock = WORKER_SOCK_FD;
-	struct hooks hooks = {getenv("WARD_TEST_FORBIDDEN_SYSCALL"), getenv("WARD_TEST_WORKER_HANG"),
-			      getenv("WARD_TEST_WORKER_BADMSG"), getenv("WARD_TEST_WORKER_BADMSG_KIND")};
+	struct hooks hooks = {getenv("WARD_TEST_FORBIDDEN_SYSCALL"),
+			      getenv("WARD_TEST_WORKER_HANG"), getenv("WARD_TEST_WORKER_BADMSG"),
+			      getenv("WARD_TEST_WORKER_BADMSG_KIND")};
 	struct enc e = {0};
 	ward_scanner *scanner = NULL;
 	ward_err status = ward_scanner_new(c->db, c->limits, c->scan_flags, &scanner);
@@ -564,8 +566,10 @@ bool ps_send_job(struct ps_worker *w, uint32_t job, int fd, const char *path)
 	} cbuf;
 	memset(&cbuf, 0, sizeof cbuf);
 	struct iovec iov = {.iov_base = e.p, .iov_len = e.len};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
-			   .msg_control = cbuf.buf, .msg_controllen = sizeof cbuf.buf};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = cbuf.buf,
+			   .msg_controllen = sizeof cbuf.buf};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -704,4 +708,3 @@ bool ps_reap(struct ps_worker *w, bool kill_first, char *why, size_t whylen, int
 	ps_free(w);
 	return signalled;
 }
-

@@ -56,11 +56,11 @@ struct stats {
 /* One worker process and the file it holds, if any. */
 struct slot {
 	struct ps_worker w;
-	bool live;     /* a process is running (or starting) */
-	bool hello;    /* it said hello: scanner made, sandbox entered */
-	bool busy;     /* a file is in flight */
-	uint32_t job;  /* job number of that file */
-	char *path;    /* owned: the name printed for that file */
+	bool live;    /* a process is running (or starting) */
+	bool hello;   /* it said hello: scanner made, sandbox entered */
+	bool busy;    /* a file is in flight */
+	uint32_t job; /* job number of that file */
+	char *path;   /* owned: the name printed for that file */
 	bool is_stdin;
 	uint64_t size;     /* from fstat, for "Data read" */
 	uint64_t start_ms; /* when the file was handed over */
@@ -165,8 +165,8 @@ static const char *limit_short(const char *name)
 
 /* ---- results (printed here, in the parent) ---- */
 
-static void report_result(struct app *a, const char *path, const ward_report *r,
-			  uint64_t ms, uint64_t size)
+static void report_result(struct app *a, const char *path, const ward_report *r, uint64_t ms,
+			  uint64_t size)
 {
 	const struct scan_opts *o = &a->o;
 	struct stats d = {.files = 1,
@@ -300,7 +300,8 @@ static void progress_tick(struct app *a)
 	char line[160];
 	int n = snprintf(line, sizeof line, "\rward: %llu files, %.1f MB/s\033[K",
 			 (unsigned long long)a->st.files,
-			 (double)a->st.blocks_read * COUNT_BLOCK / 1048576.0 / ((double)el / 1000.0));
+			 (double)a->st.blocks_read * COUNT_BLOCK / 1048576.0 /
+				 ((double)el / 1000.0));
 	if (n > 0 && (size_t)n < sizeof line) {
 		(void)cli_write_all(2, line, (size_t)n);
 		a->progress_shown = true;
@@ -380,7 +381,8 @@ static void slot_timeout(struct app *a, struct slot *s)
 	const char *path = s->path ? s->path : "stdin";
 	sb_adds(&a->err, "LibWard: ");
 	sb_add_text(&a->err, path);
-	sb_adds(&a->err, ": the scanning worker did not answer within MaxScanTime and was stopped\n");
+	sb_adds(&a->err,
+		": the scanning worker did not answer within MaxScanTime and was stopped\n");
 	emit(a, NULL, &a->err, NULL);
 	static const char *const limit[] = {"Heuristics.Limits.Exceeded.MaxScanTime"};
 	ward_report r = {.nlimits = 1, .limits = limit};
@@ -424,7 +426,8 @@ static void handle_frame(struct app *a, struct slot *s)
 		case PS_RESULT:
 			if (!s->busy || !s->hello || res.job != s->job) {
 				ps_result_free(&res);
-				slot_retire(a, s, true, "sent a result for no file and was stopped");
+				slot_retire(a, s, true,
+					    "sent a result for no file and was stopped");
 				return;
 			}
 			{
@@ -435,7 +438,8 @@ static void handle_frame(struct app *a, struct slot *s)
 					report_error(a, path, ward_strerror(res.status), false);
 				else
 					report_result(a, path, &res.rep, res.ms,
-						      s->is_stdin ? res.rep.bytes_scanned : s->size);
+						      s->is_stdin ? res.rep.bytes_scanned
+								  : s->size);
 			}
 			ps_result_free(&res);
 			ps_frame_done(&s->w);
@@ -769,10 +773,23 @@ static void walk_arg(struct app *a, const char *arg)
 /* ---- options ---- */
 
 enum opt_id {
-	OPT_DB, OPT_RECURSIVE, OPT_ALLMATCH, OPT_INFECTED, OPT_JSON, OPT_NO_SUMMARY,
-	OPT_QUIET, OPT_THREADS, OPT_MAX_SCANTIME, OPT_MAX_FILESIZE, OPT_MAX_SCANSIZE,
-	OPT_MAX_RECURSION, OPT_MAX_FILES, OPT_MAX_DIR_RECURSION, OPT_ALERT_EXCEEDS,
-	OPT_NO_SANDBOX, OPT_HELP,
+	OPT_DB,
+	OPT_RECURSIVE,
+	OPT_ALLMATCH,
+	OPT_INFECTED,
+	OPT_JSON,
+	OPT_NO_SUMMARY,
+	OPT_QUIET,
+	OPT_THREADS,
+	OPT_MAX_SCANTIME,
+	OPT_MAX_FILESIZE,
+	OPT_MAX_SCANSIZE,
+	OPT_MAX_RECURSION,
+	OPT_MAX_FILES,
+	OPT_MAX_DIR_RECURSION,
+	OPT_ALERT_EXCEEDS,
+	OPT_NO_SANDBOX,
+	OPT_HELP,
 };
 
 static const struct {
@@ -821,15 +838,32 @@ static int apply_opt(struct scan_opts *o, size_t k, const char *value, bool flag
 			return usage_error("too many databases; the most is", "4096");
 		o->dbs[o->ndbs++] = value;
 		return 0;
-	case OPT_RECURSIVE: o->recursive = flag_on; return 0;
-	case OPT_ALLMATCH: o->allmatch = flag_on; return 0;
-	case OPT_INFECTED: o->infected_only = flag_on; return 0;
-	case OPT_JSON: o->json = flag_on; return 0;
-	case OPT_NO_SUMMARY: o->no_summary = flag_on; return 0;
-	case OPT_QUIET: o->quiet = flag_on; return 0;
-	case OPT_ALERT_EXCEEDS: o->alert_exceeds = flag_on; return 0;
-	case OPT_NO_SANDBOX: o->no_sandbox = flag_on; return 0;
-	case OPT_HELP: return 0;
+	case OPT_RECURSIVE:
+		o->recursive = flag_on;
+		return 0;
+	case OPT_ALLMATCH:
+		o->allmatch = flag_on;
+		return 0;
+	case OPT_INFECTED:
+		o->infected_only = flag_on;
+		return 0;
+	case OPT_JSON:
+		o->json = flag_on;
+		return 0;
+	case OPT_NO_SUMMARY:
+		o->no_summary = flag_on;
+		return 0;
+	case OPT_QUIET:
+		o->quiet = flag_on;
+		return 0;
+	case OPT_ALERT_EXCEEDS:
+		o->alert_exceeds = flag_on;
+		return 0;
+	case OPT_NO_SANDBOX:
+		o->no_sandbox = flag_on;
+		return 0;
+	case OPT_HELP:
+		return 0;
 	case OPT_THREADS:
 		if (!cli_parse_number(value, CLI_MAX_THREADS, &v) || v == 0)
 			return usage_error("--threads wants a number from 1 to 256, not", value);
@@ -957,9 +991,8 @@ static int parse_args(int argc, char **argv, struct scan_opts *o)
 /* Does dir hold at least one file with a database extension? */
 static bool dir_has_databases(const char *dir)
 {
-	static const char *const exts[] = {".cvd", ".cld", ".cud", ".hdb", ".hsb", ".mdb",
-					   ".msb", ".imp", ".ndb", ".ldb", ".fp",  ".sfp",
-					   ".ign", ".ign2"};
+	static const char *const exts[] = {".cvd", ".cld", ".cud", ".hdb", ".hsb", ".mdb", ".msb",
+					   ".imp", ".ndb", ".ldb", ".fp",  ".sfp", ".ign", ".ign2"};
 	DIR *d = opendir(dir);
 	if (!d)
 		return false;
@@ -1028,7 +1061,8 @@ int cmd_scan(int argc, char **argv)
 	}
 	int prc = parse_args(argc, argv, &a.o);
 	if (prc < 0) {
-		fputs("Usage: ward scan [options] PATH...   (ward help lists the options)\n", stdout);
+		fputs("Usage: ward scan [options] PATH...   (ward help lists the options)\n",
+		      stdout);
 		rc = 0;
 		goto out;
 	}
@@ -1058,11 +1092,14 @@ int cmd_scan(int argc, char **argv)
 	/* Signatures that use features Ward lacks are summed up in one line
 	 * here; `ward db check` lists them one by one. */
 	struct cli_diag_count count = {.quiet_unsupported = true};
-	ward_load_opts lopts = {.diag = cli_diag_stderr, .diag_ctx = &count, .cache_dir = cli_cache_dir()};
+	ward_load_opts lopts = {
+		.diag = cli_diag_stderr, .diag_ctx = &count, .cache_dir = cli_cache_dir()};
 	ward_err e = ward_db_load(a.o.dbs, a.o.ndbs, &lopts, &db);
 	if (e == WARD_OK && count.unsupported)
-		fprintf(stderr, "LibWard: %lu signatures use features Ward does not support yet and never match "
-				"(see 'ward db info')\n", count.unsupported);
+		fprintf(stderr,
+			"LibWard: %lu signatures use features Ward does not support yet and never match "
+			"(see 'ward db info')\n",
+			count.unsupported);
 	if (e != WARD_OK) {
 		fprintf(stderr, "ERROR: can't load the database: %s\n", ward_strerror(e));
 		goto out;
@@ -1104,7 +1141,8 @@ int cmd_scan(int argc, char **argv)
 	/* clamscan: 1 when anything was found, even if there were errors too. */
 	/* Database lines or files that were refused are errors too: the scan
 	 * ran without them. */
-	bool db_errors = ward_db_count(db, WARD_COUNT_BAD_LINES) || ward_db_count(db, WARD_COUNT_BAD_FILES);
+	bool db_errors =
+		ward_db_count(db, WARD_COUNT_BAD_LINES) || ward_db_count(db, WARD_COUNT_BAD_FILES);
 	rc = a.st.infected ? 1 : a.st.errors || a.st.arg_errors || db_errors ? 2 : 0;
 out:
 	pool_stop(&a);

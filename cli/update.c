@@ -108,7 +108,8 @@ static bool parse_args(const char *cmd, int argc, char **argv, struct args *a)
 				a->keys[r][a->nkeys[r]++] = v;
 				role = r;
 			} else if (!strcmp(o, t)) {
-				if (!cli_parse_number(v, MAX_KEYS, &a->threshold[r]) || !a->threshold[r])
+				if (!cli_parse_number(v, MAX_KEYS, &a->threshold[r]) ||
+				    !a->threshold[r])
 					return bad(cmd, "bad threshold", v);
 				role = r;
 			}
@@ -232,25 +233,30 @@ int cmd_repo(int argc, char **argv)
 		e = !strcmp(sub, "init") ? ward_repo_init(dir, keys, &a.ro, why, sizeof why)
 					 : ward_repo_rotate(dir, keys, &a.ro, why, sizeof why);
 		if (e == WARD_OK)
-			snprintf(why, sizeof why, "staged %s/staged/root.json: sign it with `ward repo sign %s root --key ...`",
-				 dir, dir);
+			snprintf(
+				why, sizeof why,
+				"staged %s/staged/root.json: sign it with `ward repo sign %s root --key ...`",
+				dir, dir);
 		return report(!strcmp(sub, "init") ? "repo init" : "repo rotate", e, why);
 	}
 	if (!strcmp(sub, "add")) {
 		if (a.npos != 2 || !a.name || !a.version) {
-			fprintf(stderr, "ward repo add: DIR FILE --name NAME --version N are required\n");
+			fprintf(stderr,
+				"ward repo add: DIR FILE --name NAME --version N are required\n");
 			return 2;
 		}
 		ward_repo_target t = {a.pos[1], a.name, a.version, a.channel, a.released};
 		e = ward_repo_add(dir, &t, &a.ro, why, sizeof why);
 		if (e == WARD_OK)
-			snprintf(why, sizeof why, "staged %s version %llu (%s): sign targets, then publish",
-				 a.name, (unsigned long long)a.version, a.channel ? a.channel : "stable");
+			snprintf(why, sizeof why,
+				 "staged %s version %llu (%s): sign targets, then publish", a.name,
+				 (unsigned long long)a.version, a.channel ? a.channel : "stable");
 		return report("repo add", e, why);
 	}
 	if (!strcmp(sub, "sign")) {
 		if (a.npos != 2 || !a.key) {
-			fprintf(stderr, "ward repo sign: DIR ROLE --key PRIVATE.pem are required\n");
+			fprintf(stderr,
+				"ward repo sign: DIR ROLE --key PRIVATE.pem are required\n");
 			return 2;
 		}
 		e = ward_repo_sign(dir, a.pos[1], a.key, &a.ro, why, sizeof why);
@@ -260,7 +266,8 @@ int cmd_repo(int argc, char **argv)
 	}
 	if (!strcmp(sub, "publish")) {
 		if (a.npos != 1 || !a.nkeys[2] || !a.nkeys[3]) {
-			fprintf(stderr, "ward repo publish: DIR --snapshot-key F --timestamp-key F are required\n");
+			fprintf(stderr,
+				"ward repo publish: DIR --snapshot-key F --timestamp-key F are required\n");
 			return 2;
 		}
 		e = ward_repo_publish(dir, a.keys[2], a.nkeys[2], a.keys[3], a.nkeys[3], &a.ro, why,
@@ -305,10 +312,12 @@ int cmd_update(int argc, char **argv)
 	}
 	if (!strcmp(sub, "init")) {
 		if (!a.state || !a.root) {
-			fprintf(stderr, "ward update init: --state DIR and --root FILE are required\n");
+			fprintf(stderr,
+				"ward update init: --state DIR and --root FILE are required\n");
 			return 2;
 		}
-		return report("update init", ward_update_init(a.state, a.root, why, sizeof why), why);
+		return report("update init", ward_update_init(a.state, a.root, why, sizeof why),
+			      why);
 	}
 	if (!strcmp(sub, "status")) {
 		uint64_t cur, prev;

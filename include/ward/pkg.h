@@ -34,16 +34,16 @@ typedef struct ward_pkg_seckey ward_pkg_seckey;
 
 /* Generate a key pair and write it: the public key to pub_path, the secret key
  * to sec_path with mode 0600. Neither file may exist (O_EXCL). */
-ward_err ward_pkg_keygen(const char *pub_path, const char *sec_path, char *why, size_t whylen)
-	WARD_WUR WARD_NONNULL(1, 2);
+ward_err ward_pkg_keygen(const char *pub_path, const char *sec_path, char *why,
+			 size_t whylen) WARD_WUR WARD_NONNULL(1, 2);
 
 /* Read a key file (at most a few KiB). The key id is recomputed and must match. */
-ward_err ward_pkg_pubkey_read(const char *path, ward_pkg_pubkey **out, char *why, size_t whylen)
-	WARD_WUR WARD_NONNULL(1, 2);
+ward_err ward_pkg_pubkey_read(const char *path, ward_pkg_pubkey **out, char *why,
+			      size_t whylen) WARD_WUR WARD_NONNULL(1, 2);
 ward_err ward_pkg_pubkey_parse(const char *text, size_t len, ward_pkg_pubkey **out, char *why,
 			       size_t whylen) WARD_WUR WARD_NONNULL(1, 3);
-ward_err ward_pkg_seckey_read(const char *path, ward_pkg_seckey **out, char *why, size_t whylen)
-	WARD_WUR WARD_NONNULL(1, 2);
+ward_err ward_pkg_seckey_read(const char *path, ward_pkg_seckey **out, char *why,
+			      size_t whylen) WARD_WUR WARD_NONNULL(1, 2);
 void ward_pkg_pubkey_free(ward_pkg_pubkey *k);
 void ward_pkg_seckey_free(ward_pkg_seckey *k); /* wipes the secret */
 /* The 8-byte key id (points into k). */
@@ -56,7 +56,7 @@ typedef struct ward_pkg_file {
 	const char *name;    /* NUL-terminated member name */
 	const uint8_t *data; /* member bytes (points into the package) */
 	size_t len;
-	uint8_t sha256[32];  /* from the manifest (full) or computed (delta members) */
+	uint8_t sha256[32]; /* from the manifest (full) or computed (delta members) */
 } ward_pkg_file;
 
 typedef struct ward_pkg_platform {
@@ -65,9 +65,9 @@ typedef struct ward_pkg_platform {
 } ward_pkg_platform;
 
 typedef struct ward_pkg_meta {
-	uint32_t kind;        /* WARD_PKG_KIND_* */
+	uint32_t kind; /* WARD_PKG_KIND_* */
 	uint64_t version;
-	bool is_signed;       /* a trailer is present (verified only by ward_pkg_verify) */
+	bool is_signed; /* a trailer is present (verified only by ward_pkg_verify) */
 	uint8_t key_id[WARD_PKG_KEYID_LEN]; /* from the trailer; zero when unsigned */
 	/* full packages */
 	uint64_t created;
@@ -90,15 +90,15 @@ typedef struct ward_pkg_meta {
 
 /* Parse a package WITHOUT checking its signature (inspection, fuzzing): every
  * structural rule and every member hash is checked. buf is copied. */
-ward_err ward_pkg_parse(const uint8_t *buf, size_t len, ward_pkg **out, char *why, size_t whylen)
-	WARD_WUR WARD_NONNULL(1, 3);
+ward_err ward_pkg_parse(const uint8_t *buf, size_t len, ward_pkg **out, char *why,
+			size_t whylen) WARD_WUR WARD_NONNULL(1, 3);
 
 /* Verify then parse, signify-style (size cap, key id, Ed25519, then
  * structure and hashes). Returns WARD_EBADSIG for unsigned / other key / bad
  * signature, WARD_ECORRUPT for malformed, WARD_ELIMIT over the size cap.
  * out may be NULL when only the verdict is wanted. */
-ward_err ward_pkg_verify(const uint8_t *buf, size_t len, const ward_pkg_pubkey *key,
-			 ward_pkg **out, char *why, size_t whylen) WARD_WUR WARD_NONNULL(1, 3);
+ward_err ward_pkg_verify(const uint8_t *buf, size_t len, const ward_pkg_pubkey *key, ward_pkg **out,
+			 char *why, size_t whylen) WARD_WUR WARD_NONNULL(1, 3);
 /* Same for a file (read with a size cap). */
 ward_err ward_pkg_verify_file(const char *path, const ward_pkg_pubkey *key, ward_pkg **out,
 			      char *why, size_t whylen) WARD_WUR WARD_NONNULL(1, 2);
@@ -123,7 +123,8 @@ typedef struct ward_pkg_build_in {
 	uint64_t version;
 	uint64_t created;
 	uint32_t engine_min, engine_max; /* engine_max WARD_PKG_ENGINE_ANY for "*" */
-	const char *const *platforms;   /* "os/arch"; sorted and checked for duplicates by the builder */
+	const char *const
+		*platforms; /* "os/arch"; sorted and checked for duplicates by the builder */
 	size_t nplatforms;
 	const char *const *changelog;
 	size_t nchangelog;
@@ -141,9 +142,8 @@ void ward_pkg_buf_free(uint8_t *buf);
 /* Build a signed delta from the full package base to the full package target
  * (both signed and parseable; not verified here: the builder owns them). */
 ward_err ward_pkg_delta(const uint8_t *base, size_t baselen, const uint8_t *target,
-			size_t targetlen, const ward_pkg_seckey *key, uint8_t **out,
-			size_t *outlen, char *why, size_t whylen)
-	WARD_WUR WARD_NONNULL(1, 3, 5, 6, 7);
+			size_t targetlen, const ward_pkg_seckey *key, uint8_t **out, size_t *outlen,
+			char *why, size_t whylen) WARD_WUR WARD_NONNULL(1, 3, 5, 6, 7);
 
 /* Apply a delta to the base package and return the full target package,
  * verified with key (delta signature, base hash, per-file hashes, target hash,
@@ -151,8 +151,8 @@ ward_err ward_pkg_delta(const uint8_t *base, size_t baselen, const uint8_t *targ
  * package. */
 ward_err ward_pkg_apply_delta(const uint8_t *base, size_t baselen, const uint8_t *delta,
 			      size_t deltalen, const ward_pkg_pubkey *key, uint8_t **out,
-			      size_t *outlen, char *why, size_t whylen)
-	WARD_WUR WARD_NONNULL(1, 3, 5, 6, 7);
+			      size_t *outlen, char *why, size_t whylen) WARD_WUR
+	WARD_NONNULL(1, 3, 5, 6, 7);
 
 /* ---- lint and signature metadata (lib/pkg/lint.c, on lib/db's parsers) ---- */
 typedef struct ward_pkg_lint_opts {

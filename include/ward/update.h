@@ -29,8 +29,8 @@ extern "C" {
  * pub_path (may be NULL). keyid receives the key id: lowercase hex SHA-256 of
  * the raw 32-byte public key. Private keys belong offline, never in a
  * repository directory. */
-ward_err ward_update_keygen(const char *priv_path, const char *pub_path, char keyid[65],
-			    char *why, size_t whylen) WARD_WUR WARD_NONNULL(1, 3);
+ward_err ward_update_keygen(const char *priv_path, const char *pub_path, char keyid[65], char *why,
+			    size_t whylen) WARD_WUR WARD_NONNULL(1, 3);
 
 /* ---- repository (publisher) --------------------------------------------- */
 
@@ -42,7 +42,7 @@ typedef struct ward_repo_role_keys {
 } ward_repo_role_keys;
 
 typedef struct ward_repo_opts {
-	int64_t now;          /* seconds since the epoch; 0 means the clock */
+	int64_t now; /* seconds since the epoch; 0 means the clock */
 	/* Validity of new metadata in seconds, per role (root, targets,
 	 * snapshot, timestamp); 0 means the default (365 d, 90 d, 7 d, 1 d). */
 	uint64_t expires[4];
@@ -57,14 +57,14 @@ typedef struct ward_repo_opts {
  * signatures) and DIR/public/ (what a web server serves). The staged root is
  * version 1 and unsigned; sign it with `ward_repo_sign(dir, "root", ...)`. */
 ward_err ward_repo_init(const char *dir, const ward_repo_role_keys keys[4],
-			const ward_repo_opts *opts, char *why, size_t whylen)
-	WARD_WUR WARD_NONNULL(1, 2);
+			const ward_repo_opts *opts, char *why, size_t whylen) WARD_WUR
+	WARD_NONNULL(1, 2);
 
 /* Stage the next root version with new keys (a rotation). It must be signed
  * by a threshold of the previous root's root keys AND of its own. */
 ward_err ward_repo_rotate(const char *dir, const ward_repo_role_keys keys[4],
-			  const ward_repo_opts *opts, char *why, size_t whylen)
-	WARD_WUR WARD_NONNULL(1, 2);
+			  const ward_repo_opts *opts, char *why, size_t whylen) WARD_WUR
+	WARD_NONNULL(1, 2);
 
 /* A target (pattern package) to list in targets metadata. */
 typedef struct ward_repo_target {
@@ -85,8 +85,8 @@ ward_err ward_repo_add(const char *dir, const ward_repo_target *t, const ward_re
  * key must be listed for the role (for root: in the staged root or in the
  * previous published root). */
 ward_err ward_repo_sign(const char *dir, const char *role, const char *key_path,
-			const ward_repo_opts *opts, char *why, size_t whylen)
-	WARD_WUR WARD_NONNULL(1, 2, 3);
+			const ward_repo_opts *opts, char *why, size_t whylen) WARD_WUR
+	WARD_NONNULL(1, 2, 3);
 
 /* Publish: check the staged root and targets carry their thresholds (a
  * rotated root also the previous root's), then write N.root.json,
@@ -95,8 +95,8 @@ ward_err ward_repo_sign(const char *dir, const char *role, const char *key_path,
  * timestamp keys are online keys given here. */
 ward_err ward_repo_publish(const char *dir, const char *const *snapshot_keys, size_t nsnap,
 			   const char *const *timestamp_keys, size_t nts,
-			   const ward_repo_opts *opts, char *why, size_t whylen)
-	WARD_WUR WARD_NONNULL(1);
+			   const ward_repo_opts *opts, char *why, size_t whylen) WARD_WUR
+	WARD_NONNULL(1);
 
 /* ---- client ------------------------------------------------------------- */
 
@@ -120,30 +120,30 @@ typedef enum ward_update_refusal {
 const char *ward_update_refusal_name(ward_update_refusal r);
 
 typedef struct ward_update_opts {
-	const char *state_dir;   /* trusted root and last seen metadata */
-	const char *pattern_dir; /* current -> versions/V, previous -> versions/U */
+	const char *state_dir;      /* trusted root and last seen metadata */
+	const char *pattern_dir;    /* current -> versions/V, previous -> versions/U */
 	const char *const *mirrors; /* base URLs, tried in order for each file */
 	size_t nmirrors;
-	const char *channel;     /* "preview", "stable" (NULL), "stable+48h" (stable+Nh) */
-	uint64_t pin;            /* nonzero: install exactly this package version */
-	int64_t now;             /* 0: the clock (tests fix it) */
-	uint64_t load_mem;       /* test load address-space cap in bytes; 0: default */
-	uint64_t load_cpu_s;     /* test load CPU seconds; 0: default */
-	uint64_t timeout_s;      /* one transfer; 0: default */
+	const char *channel; /* "preview", "stable" (NULL), "stable+48h" (stable+Nh) */
+	uint64_t pin;        /* nonzero: install exactly this package version */
+	int64_t now;         /* 0: the clock (tests fix it) */
+	uint64_t load_mem;   /* test load address-space cap in bytes; 0: default */
+	uint64_t load_cpu_s; /* test load CPU seconds; 0: default */
+	uint64_t timeout_s;  /* one transfer; 0: default */
 	/* Public key of the pattern packages (`ward pattern keygen`): each
 	 * target is then a package verified with ward_pkg_verify_file() and
 	 * unpacked. NULL: each target is one database file (development). */
 	const char *pkg_key;
-	ward_diag_fn diag;       /* progress and per-mirror failures; may be NULL */
+	ward_diag_fn diag; /* progress and per-mirror failures; may be NULL */
 	void *diag_ctx;
 } ward_update_opts;
 
 typedef struct ward_update_result {
 	ward_update_refusal refusal;
-	bool changed;          /* a new pattern was activated (or rolled back) */
-	uint64_t old_version;  /* active before (0: none) */
-	uint64_t new_version;  /* active after */
-	char message[512];     /* what happened, or why it was refused */
+	bool changed;         /* a new pattern was activated (or rolled back) */
+	uint64_t old_version; /* active before (0: none) */
+	uint64_t new_version; /* active after */
+	char message[512];    /* what happened, or why it was refused */
 } ward_update_result;
 
 /* Trust a root: copy root_path into state_dir (created if needed) after
@@ -159,17 +159,17 @@ ward_err ward_update_init(const char *state_dir, const char *root_path, char *wh
  * keeping the previous pattern as pattern_dir/previous.
  * WARD_OK: up to date or updated (result->changed). WARD_EBADSIG: refused
  * (result->refusal says which attack); other codes: I/O, network, memory. */
-ward_err ward_update_run(const ward_update_opts *o, ward_update_result *res)
-	WARD_WUR WARD_NONNULL(1, 2);
+ward_err ward_update_run(const ward_update_opts *o, ward_update_result *res) WARD_WUR
+	WARD_NONNULL(1, 2);
 
 /* Make the last-known-good pattern current again (and the current one the
  * previous). Uses o->pattern_dir and o->state_dir only. */
-ward_err ward_update_rollback(const ward_update_opts *o, ward_update_result *res)
-	WARD_WUR WARD_NONNULL(1, 2);
+ward_err ward_update_rollback(const ward_update_opts *o, ward_update_result *res) WARD_WUR
+	WARD_NONNULL(1, 2);
 
 /* Versions linked as current and previous (0 when absent). */
-ward_err ward_update_active(const char *pattern_dir, uint64_t *current, uint64_t *previous)
-	WARD_WUR WARD_NONNULL(1, 2, 3);
+ward_err ward_update_active(const char *pattern_dir, uint64_t *current, uint64_t *previous) WARD_WUR
+	WARD_NONNULL(1, 2, 3);
 
 /* Parse "YYYY-MM-DDTHH:MM:SSZ" (the only time form metadata uses). */
 bool ward_update_parse_time(const char *s, int64_t *out) WARD_NONNULL(2);

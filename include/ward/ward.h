@@ -61,18 +61,18 @@ const char *ward_strerror(ward_err err);
  * (may be NULL) and line (0 when it does not apply) come separately. code
  * WARD_EUNSUPPORTED marks a signature that loaded but uses a feature Ward
  * lacks (not an error). The strings are valid only during the call. */
-typedef void (*ward_diag_fn)(void *ctx, ward_err code, const char *file,
-			     unsigned long line, const char *msg);
+typedef void (*ward_diag_fn)(void *ctx, ward_err code, const char *file, unsigned long line,
+			     const char *msg);
 
 /* Limits, with ClamAV's names. ward_limits_default() fills ClamAV's defaults;
  * the reasons are in lib/ward_limits.h. Zero means "no limit" only where noted. */
 typedef struct ward_limits {
-	uint64_t max_scantime_ms;  /* MaxScanTime: wall time for one top-level file */
-	uint64_t max_scansize;     /* MaxScanSize: bytes scanned for one top-level file */
-	uint64_t max_filesize;     /* MaxFileSize: largest file or member scanned */
-	uint32_t max_recursion;    /* MaxRecursion: container nesting depth */
-	uint32_t max_files;        /* MaxFiles: members scanned in one top-level file */
-	uint64_t pcre_match_limit; /* PCREMatchLimit */
+	uint64_t max_scantime_ms;     /* MaxScanTime: wall time for one top-level file */
+	uint64_t max_scansize;        /* MaxScanSize: bytes scanned for one top-level file */
+	uint64_t max_filesize;        /* MaxFileSize: largest file or member scanned */
+	uint32_t max_recursion;       /* MaxRecursion: container nesting depth */
+	uint32_t max_files;           /* MaxFiles: members scanned in one top-level file */
+	uint64_t pcre_match_limit;    /* PCREMatchLimit */
 	uint64_t pcre_recmatch_limit; /* PCRERecMatchLimit (PCRE2 depth limit) */
 	uint64_t pcre_max_filesize;   /* PCREMaxFileSize: larger targets skip PCRE */
 } ward_limits;
@@ -106,27 +106,27 @@ typedef struct ward_load_opts {
  * WARD_COUNT_BAD_FILES: a caller should report those in its exit status). On
  * failure *out is NULL.
  * The caller owns *out: ward_db_free(). */
-ward_err ward_db_load(const char *const *paths, size_t npaths,
-		      const ward_load_opts *opts, ward_db **out) WARD_WUR WARD_NONNULL(4);
+ward_err ward_db_load(const char *const *paths, size_t npaths, const ward_load_opts *opts,
+		      ward_db **out) WARD_WUR WARD_NONNULL(4);
 
 void ward_db_free(ward_db *db);
 
 /* Counters for `ward db info`. */
 typedef enum ward_count {
-	WARD_COUNT_HASH = 0,     /* .hdb .hsb */
-	WARD_COUNT_SECTHASH,     /* .mdb .msb */
-	WARD_COUNT_IMPHASH,      /* .imp */
-	WARD_COUNT_BODY,         /* .ndb */
-	WARD_COUNT_LOGICAL,      /* .ldb */
-	WARD_COUNT_ALLOW,        /* .fp .sfp */
-	WARD_COUNT_IGNORE,       /* .ign .ign2 */
+	WARD_COUNT_HASH = 0,       /* .hdb .hsb */
+	WARD_COUNT_SECTHASH,       /* .mdb .msb */
+	WARD_COUNT_IMPHASH,        /* .imp */
+	WARD_COUNT_BODY,           /* .ndb */
+	WARD_COUNT_LOGICAL,        /* .ldb */
+	WARD_COUNT_ALLOW,          /* .fp .sfp */
+	WARD_COUNT_IGNORE,         /* .ign .ign2 */
 	WARD_COUNT_SKIPPED_FLEVEL, /* outside MinFL:MaxFL */
-	WARD_COUNT_UNSUPPORTED,  /* loaded but never matches; see ward_db_unsupported() */
-	WARD_COUNT_BAD_LINES,    /* rejected with a diagnostic */
-	WARD_COUNT_ANCHORS,      /* distinct anchors given to Vectorscan */
-	WARD_COUNT_UNANCHORED,   /* signatures verified without an anchor (slow path) */
-	WARD_COUNT_BAD_FILES,    /* database files refused whole (unreadable, corrupt, bad signature) */
-	WARD_COUNT_CACHED,       /* 1 when the compiled database came from the cache */
+	WARD_COUNT_UNSUPPORTED,    /* loaded but never matches; see ward_db_unsupported() */
+	WARD_COUNT_BAD_LINES,      /* rejected with a diagnostic */
+	WARD_COUNT_ANCHORS,        /* distinct anchors given to Vectorscan */
+	WARD_COUNT_UNANCHORED,     /* signatures verified without an anchor (slow path) */
+	WARD_COUNT_BAD_FILES, /* database files refused whole (unreadable, corrupt, bad signature) */
+	WARD_COUNT_CACHED,    /* 1 when the compiled database came from the cache */
 	WARD_COUNT__MAX
 } ward_count;
 
@@ -134,8 +134,8 @@ uint64_t ward_db_count(const ward_db *db, ward_count what) WARD_NONNULL(1);
 
 /* The i-th unsupported feature (i from 0): its name and how many signatures use
  * it. Returns false past the end. *feature points into db. */
-bool ward_db_unsupported(const ward_db *db, size_t i, const char **feature,
-			 uint64_t *count) WARD_NONNULL(1, 3, 4);
+bool ward_db_unsupported(const ward_db *db, size_t i, const char **feature, uint64_t *count)
+	WARD_NONNULL(1, 3, 4);
 
 /* ---- scanning ------------------------------------------------------------ */
 
@@ -149,19 +149,20 @@ ward_err ward_scanner_new(const ward_db *db, const ward_limits *limits, unsigned
 void ward_scanner_free(ward_scanner *s);
 
 typedef struct ward_detection {
-	const char *name;       /* as clamscan prints it, e.g. "Eicar-Test-Signature" */
-	const char *inner_path; /* member path inside containers ("a/b.txt//c"), NULL for the file itself */
+	const char *name; /* as clamscan prints it, e.g. "Eicar-Test-Signature" */
+	const char *
+		inner_path; /* member path inside containers ("a/b.txt//c"), NULL for the file itself */
 } ward_detection;
 
 typedef struct ward_report {
 	size_t ndetections;
 	const ward_detection *detections;
-	size_t nlimits;             /* limits hit during this scan ... */
-	const char *const *limits;  /* ... as "Heuristics.Limits.Exceeded.MaxFileSize" etc. */
-	size_t nerrors;             /* problems inside the target (corrupt member, ...) */
-	const char *const *errors;  /* human-readable, one per problem */
+	size_t nlimits;            /* limits hit during this scan ... */
+	const char *const *limits; /* ... as "Heuristics.Limits.Exceeded.MaxFileSize" etc. */
+	size_t nerrors;            /* problems inside the target (corrupt member, ...) */
+	const char *const *errors; /* human-readable, one per problem */
 	uint64_t bytes_scanned;
-	uint32_t files_scanned;     /* the file plus every container member reached */
+	uint32_t files_scanned; /* the file plus every container member reached */
 } ward_report;
 
 /* Scan an open descriptor (read, not modified; the offset is not used). path is
@@ -174,9 +175,8 @@ ward_err ward_scanner_scan_fd(ward_scanner *s, int fd, const char *path,
 			      const ward_report **report) WARD_WUR WARD_NONNULL(1, 4);
 
 /* Same for a buffer in memory; buf is not kept. */
-ward_err ward_scanner_scan_mem(ward_scanner *s, const void *buf, size_t len,
-			       const char *path, const ward_report **report)
-	WARD_WUR WARD_NONNULL(1, 5);
+ward_err ward_scanner_scan_mem(ward_scanner *s, const void *buf, size_t len, const char *path,
+			       const ward_report **report) WARD_WUR WARD_NONNULL(1, 5);
 
 #ifdef __cplusplus
 }

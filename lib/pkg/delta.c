@@ -47,7 +47,8 @@ static ward_err split_lines(const uint8_t *d, size_t n, size_t cap, vec *out, bo
 static bool line_eq(const uint8_t *a, const struct line *la, const uint8_t *b,
 		    const struct line *lb)
 {
-	return la->hash == lb->hash && la->len == lb->len && !memcmp(a + la->off, b + lb->off, la->len);
+	return la->hash == lb->hash && la->len == lb->len &&
+	       !memcmp(a + la->off, b + lb->off, la->len);
 }
 
 /* One edit on the shortest path: delete base line a, or insert target line b
@@ -69,7 +70,8 @@ static ward_err myers(const uint8_t *da, const struct line *A, uint32_t n, const
 	ward_err e = WARD_OK;
 	vec hist = {0};
 	uint64_t dmax64 = (uint64_t)n + m;
-	uint32_t dmax = dmax64 < WARD_PKG_MAX_DIFF_EDITS ? (uint32_t)dmax64 : WARD_PKG_MAX_DIFF_EDITS;
+	uint32_t dmax =
+		dmax64 < WARD_PKG_MAX_DIFF_EDITS ? (uint32_t)dmax64 : WARD_PKG_MAX_DIFF_EDITS;
 	size_t hist_cap = ((size_t)dmax + 1) * ((size_t)dmax + 1);
 	int64_t found = -1;
 	for (uint32_t d = 0; d <= dmax && found < 0; d++) {
@@ -85,12 +87,14 @@ static ward_err myers(const uint8_t *da, const struct line *A, uint32_t n, const
 				x = 0;
 			/* prev is indexed k + (d-1) over [-(d-1), d-1]. */
 			else if (k == -(int32_t)d ||
-				 (k != (int32_t)d && prev[k - 1 + (int32_t)d - 1] < prev[k + 1 + (int32_t)d - 1]))
+				 (k != (int32_t)d &&
+				  prev[k - 1 + (int32_t)d - 1] < prev[k + 1 + (int32_t)d - 1]))
 				x = prev[k + 1 + (int32_t)d - 1]; /* down: insert B[y-1] */
 			else
 				x = prev[k - 1 + (int32_t)d - 1] + 1; /* right: delete A[x-1] */
 			int32_t y = x - k;
-			while ((uint32_t)x < n && y >= 0 && (uint32_t)y < m && line_eq(da, &A[x], db, &B[y])) {
+			while ((uint32_t)x < n && y >= 0 && (uint32_t)y < m &&
+			       line_eq(da, &A[x], db, &B[y])) {
 				x++;
 				y++;
 			}
@@ -148,7 +152,8 @@ static ward_err write_script(const uint8_t *db, const struct line *B, const vec 
 				j++;
 			e = dbuf_addf(out, "d%u %zu\n", E[i].a + 1, j - i);
 		} else {
-			while (j < edits->len && E[j].ins && E[j].a == E[i].a && E[j].b == E[j - 1].b + 1)
+			while (j < edits->len && E[j].ins && E[j].a == E[i].a &&
+			       E[j].b == E[j - 1].b + 1)
 				j++;
 			size_t bytes = 0;
 			for (size_t t = i; t < j; t++)
@@ -232,8 +237,8 @@ static int member_in_cmp(const void *a, const void *b)
 }
 
 ward_err ward_pkg_delta(const uint8_t *base, size_t baselen, const uint8_t *target,
-			size_t targetlen, const ward_pkg_seckey *key, uint8_t **out,
-			size_t *outlen, char *why, size_t whylen)
+			size_t targetlen, const ward_pkg_seckey *key, uint8_t **out, size_t *outlen,
+			char *why, size_t whylen)
 {
 	ward_err e;
 	ward_pkg *bp = NULL, *tp = NULL;
@@ -271,7 +276,8 @@ ward_err ward_pkg_delta(const uint8_t *base, size_t baselen, const uint8_t *targ
 		e = WARD_ENOMEM;
 		goto out;
 	}
-	mem[nmem++] = (ward_pkg_member_in){".manifest", (const uint8_t *)tm->manifest, tm->manifest_len};
+	mem[nmem++] =
+		(ward_pkg_member_in){".manifest", (const uint8_t *)tm->manifest, tm->manifest_len};
 	mem[nmem++] = (ward_pkg_member_in){".signature", target + targetlen - WARD_PKG_TRAILER_LEN,
 					   WARD_PKG_TRAILER_LEN};
 	for (size_t i = 0; i < tm->nfiles; i++) {
@@ -303,7 +309,8 @@ ward_err ward_pkg_delta(const uint8_t *base, size_t baselen, const uint8_t *targ
 			mem[nmem] = (ward_pkg_member_in){name, tf->data, tf->len};
 		} else {
 			own[nmem].data = (uint8_t *)script.s; /* handed over; freed below */
-			mem[nmem] = (ward_pkg_member_in){name, (const uint8_t *)script.s, script.len};
+			mem[nmem] =
+				(ward_pkg_member_in){name, (const uint8_t *)script.s, script.len};
 		}
 		nmem++;
 	}
@@ -414,14 +421,15 @@ static ward_err apply_script(const ward_pkg_file *bf, const ward_pkg_file *sf, s
 		uint8_t op;
 		uint64_t pos, count, bytes;
 		if (++ops > WARD_PKG_MAX_DELTA_OPS) {
-			pkg_why(why, whylen, "%s: more than %u commands", sf->name, WARD_PKG_MAX_DELTA_OPS);
+			pkg_why(why, whylen, "%s: more than %u commands", sf->name,
+				WARD_PKG_MAX_DELTA_OPS);
 			return WARD_ELIMIT;
 		}
 		if (!cur_u8(&s, &op) || (op != 'd' && op != 'a'))
 			goto bad;
 		if (op == 'd') {
-			if (!script_num(&s, ' ', &pos) || !script_num(&s, '\n', &count) || pos == 0 ||
-			    count == 0 || pos - 1 < lineno || count > UINT64_MAX - pos)
+			if (!script_num(&s, ' ', &pos) || !script_num(&s, '\n', &count) ||
+			    pos == 0 || count == 0 || pos - 1 < lineno || count > UINT64_MAX - pos)
 				goto bad;
 			if (!copy_lines(&base, &lineno, pos - 1, out, true, &err) ||
 			    !copy_lines(&base, &lineno, pos - 1 + count, out, false, &err))
@@ -476,7 +484,8 @@ static ward_err target_files(const char *man, size_t len, vec *out)
 		if (sn < 64 + 4 || s[64] != ' ')
 			return WARD_ECORRUPT;
 		for (size_t i = 0; i < 32; i++) {
-			int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+			int hi = hexval((unsigned char)s[2 * i]),
+			    lo = hexval((unsigned char)s[2 * i + 1]);
 			if (hi < 0 || lo < 0)
 				return WARD_ECORRUPT;
 			f.sha256[i] = (uint8_t)(hi << 4 | lo);

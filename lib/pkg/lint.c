@@ -63,8 +63,9 @@ static uint32_t longest_anchor(const struct pattern *p, uint8_t best[16], uint32
 		const struct pseq *q = &p->segs[s].body;
 		uint32_t run = 0, start = 0;
 		for (uint32_t i = 0; i <= q->count; i++) {
-			const struct pnode *nd =
-				i < q->count && q->first + i < p->nnodes ? &p->nodes[q->first + i] : NULL;
+			const struct pnode *nd = i < q->count && q->first + i < p->nnodes
+							 ? &p->nodes[q->first + i]
+							 : NULL;
 			if (nd && nd->kind == PN_BYTE && nd->mask == 0xff) {
 				if (run++ == 0)
 					start = q->first + i;
@@ -92,7 +93,9 @@ static const struct {
 	{"MZ", 2, "the PE/DOS magic"},
 	{"MZ\x90\x00", 4, "the PE/DOS magic"},
 	{"PE\0\0", 4, "the PE signature"},
-	{"\x7f" "ELF", 4, "the ELF magic"},
+	{"\x7f"
+	 "ELF",
+	 4, "the ELF magic"},
 	{"PK\x03\x04", 4, "the ZIP magic"},
 	{"%PDF", 4, "the PDF magic"},
 	{"\xd0\xcf\x11\xe0", 4, "the OLE2 magic"},
@@ -125,8 +128,9 @@ static void lint_body(struct lint_ctx *lc, const struct sigset *set, const struc
 	uint32_t bl;
 	uint32_t a = longest_anchor(&b->pat, best, &bl);
 	if (a < o->min_anchor)
-		finding(lc, name, "anchor too short: longest fixed byte run is %u bytes (at least %u)",
-			a, o->min_anchor);
+		finding(lc, name,
+			"anchor too short: longest fixed byte run is %u bytes (at least %u)", a,
+			o->min_anchor);
 	else {
 		bool same = true;
 		for (uint32_t k = 1; k < bl; k++)
@@ -135,13 +139,14 @@ static void lint_body(struct lint_ctx *lc, const struct sigset *set, const struc
 			finding(lc, name, "anchor too common: one repeated byte 0x%02x", best[0]);
 		for (size_t k = 0; k < sizeof common_anchors / sizeof common_anchors[0]; k++)
 			if (a == common_anchors[k].len && !memcmp(best, common_anchors[k].bytes, a))
-				finding(lc, name, "anchor too common: only %s", common_anchors[k].what);
+				finding(lc, name, "anchor too common: only %s",
+					common_anchors[k].what);
 	}
 	for (uint32_t i = 0; i < b->pat.nnodes; i++) {
 		const struct pnode *nd = &b->pat.nodes[i];
 		if (nd->kind == PN_ALT && nd->b > o->max_alternatives) {
-			finding(lc, name, "alternation with %u branches (at most %u)", (unsigned)nd->b,
-				o->max_alternatives);
+			finding(lc, name, "alternation with %u branches (at most %u)",
+				(unsigned)nd->b, o->max_alternatives);
 			break;
 		}
 	}
@@ -302,7 +307,8 @@ ward_err ward_pkg_lint_line(const char *file_name, const char *line, size_t len,
 		const char *name = NULL;
 		char nbuf[WARD_MAX_NAME + 1];
 		if (ps->logical < set.logical.len) {
-			const struct logicsig *ls = &VEC_AT(&set.logical, struct logicsig, ps->logical);
+			const struct logicsig *ls =
+				&VEC_AT(&set.logical, struct logicsig, ps->logical);
 			name = written_name(&set, ls->name, ls->base_name_len, nbuf, sizeof nbuf);
 		}
 		lint_regex(&lc, name, ps->regex, opts);

@@ -33,7 +33,8 @@ void pkg_sha256(const void *p, size_t n, uint8_t out[32])
 {
 	unsigned int mdlen = 32;
 	if (!EVP_Digest(p, n, out, &mdlen, EVP_sha256(), NULL))
-		memset(out, 0, 32); /* cannot happen with the default provider; never matches a real hash */
+		memset(out, 0,
+		       32); /* cannot happen with the default provider; never matches a real hash */
 }
 
 void pkg_hex(const uint8_t *p, size_t n, char *out)
@@ -82,7 +83,8 @@ ward_err pkg_read_file(const char *path, uint64_t cap, uint8_t **out, size_t *le
 			continue;
 		if (r <= 0) {
 			/* A file that shrank while we read it is as bad as an I/O error. */
-			pkg_why(why, whylen, "%s: %s", path, r < 0 ? strerror(errno) : "short read");
+			pkg_why(why, whylen, "%s: %s", path,
+				r < 0 ? strerror(errno) : "short read");
 			goto out;
 		}
 		got += (size_t)r;
@@ -166,7 +168,7 @@ static void put_le64(uint8_t *p, uint64_t v)
 
 #define KEY_MAGIC "WdEd"
 #define KEY_BLOB_LEN (4u + WARD_PKG_KEYID_LEN + PKG_ED25519_LEN) /* 44 */
-#define KEY_B64_LEN 60u /* 4 * ceil(44 / 3) */
+#define KEY_B64_LEN 60u                                          /* 4 * ceil(44 / 3) */
 #define KEY_COMMENT "untrusted comment: "
 
 static void key_id_of(const uint8_t pub[PKG_ED25519_LEN], uint8_t id[WARD_PKG_KEYID_LEN])
@@ -201,7 +203,8 @@ static ward_err key_text_parse(const char *text, size_t len, uint8_t blob[KEY_BL
 	if (blen > 0 && b[blen - 1] == '\n')
 		blen--;
 	if (blen != KEY_B64_LEN || memchr(b, '\n', blen)) {
-		pkg_why(why, whylen, "key file: the key line must be %u base64 characters", KEY_B64_LEN);
+		pkg_why(why, whylen, "key file: the key line must be %u base64 characters",
+			KEY_B64_LEN);
 		return WARD_ECORRUPT;
 	}
 	int r = EVP_DecodeBlock(dec, (const unsigned char *)b, (int)blen);
@@ -334,8 +337,8 @@ const uint8_t *ward_pkg_pubkey_id(const ward_pkg_pubkey *k) { return k->id; }
 /* Write "untrusted comment: ward pattern <kind> key <id>\n<b64>\n" to a new
  * file (O_EXCL) with the given mode. */
 static ward_err write_key_file(const char *path, mode_t mode, const char *kind,
-			       const uint8_t id[WARD_PKG_KEYID_LEN], const uint8_t key[PKG_ED25519_LEN],
-			       char *why, size_t whylen)
+			       const uint8_t id[WARD_PKG_KEYID_LEN],
+			       const uint8_t key[PKG_ED25519_LEN], char *why, size_t whylen)
 {
 	uint8_t blob[KEY_BLOB_LEN];
 	unsigned char b64[KEY_B64_LEN + 1];
@@ -443,7 +446,8 @@ static ward_err ed25519_verify(const ward_pkg_pubkey *key, const uint8_t *msg, s
 			       const uint8_t sig[PKG_SIG_LEN])
 {
 	ward_err e = WARD_EBADSIG;
-	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, key->pub, PKG_ED25519_LEN);
+	EVP_PKEY *pk =
+		EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, key->pub, PKG_ED25519_LEN);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!pk || !ctx) {
 		e = WARD_ENOMEM;
@@ -552,7 +556,8 @@ ward_err ward_pkg_build(const ward_pkg_build_in *in, const ward_pkg_seckey *key,
 	}
 	for (size_t i = 0; i < in->nplatforms; i++)
 		if (!platform_ok(in->platforms[i], strlen(in->platforms[i]))) {
-			pkg_why(why, whylen, "bad platform \"%.64s\" (want os/arch)", in->platforms[i]);
+			pkg_why(why, whylen, "bad platform \"%.64s\" (want os/arch)",
+				in->platforms[i]);
 			return WARD_EINVAL;
 		}
 	for (size_t i = 0; i < in->nchangelog; i++) {
@@ -642,9 +647,9 @@ void ward_pkg_buf_free(uint8_t *buf) { w_free(buf); }
 struct ward_pkg {
 	uint8_t *buf; /* owned copy of the package */
 	size_t len;
-	char *work;   /* owned: manifest copy cut into NUL-terminated strings */
-	char *mtext;  /* owned: manifest copy, NUL-terminated (meta.manifest) */
-	char *names;  /* owned: member names, NUL-terminated */
+	char *work;  /* owned: manifest copy cut into NUL-terminated strings */
+	char *mtext; /* owned: manifest copy, NUL-terminated (meta.manifest) */
+	char *names; /* owned: member names, NUL-terminated */
 	ward_pkg_file *files;
 	ward_pkg_platform *platforms;
 	const char **changelog;
@@ -667,7 +672,10 @@ void ward_pkg_free(ward_pkg *p)
 
 const ward_pkg_meta *ward_pkg_get_meta(const ward_pkg *p) { return &p->meta; }
 
-static bool part_match(const char *pat, const char *s) { return !strcmp(pat, "*") || !strcmp(pat, s); }
+static bool part_match(const char *pat, const char *s)
+{
+	return !strcmp(pat, "*") || !strcmp(pat, s);
+}
 
 bool ward_pkg_serves(const ward_pkg *p, uint32_t engine, const char *os, const char *arch)
 {
@@ -811,7 +819,8 @@ static ward_err parse_full_manifest(ward_pkg *p, struct mreader *r, char *why, s
 		return WARD_ENOMEM;
 	while (next_is(r, "platform")) {
 		if (m->nplatforms == WARD_PKG_MAX_PLATFORMS) {
-			pkg_why(why, whylen, "manifest: more than %u platforms", WARD_PKG_MAX_PLATFORMS);
+			pkg_why(why, whylen, "manifest: more than %u platforms",
+				WARD_PKG_MAX_PLATFORMS);
 			return WARD_ECORRUPT;
 		}
 		if (!expect(r, "platform", &s, &n) || !platform_ok(s, n)) {
@@ -863,8 +872,8 @@ static ward_err parse_full_manifest(ward_pkg *p, struct mreader *r, char *why, s
 		char *sp = memchr(sz, ' ', n - 65);
 		if (!sp || !canon_u64(sz, (size_t)(sp - sz), UINT64_MAX, &size) ||
 		    strcmp(sp + 1, f->name) != 0) {
-			pkg_why(why, whylen, "manifest: file line %zu does not name member %s", i + 1,
-				f->name);
+			pkg_why(why, whylen, "manifest: file line %zu does not name member %s",
+				i + 1, f->name);
 			return WARD_ECORRUPT;
 		}
 		if (size != f->len) {
@@ -873,7 +882,8 @@ static ward_err parse_full_manifest(ward_pkg *p, struct mreader *r, char *why, s
 		}
 		pkg_sha256(f->data, f->len, h);
 		if (CRYPTO_memcmp(h, want, 32) != 0) {
-			pkg_why(why, whylen, "member %s: SHA-256 differs from the manifest", f->name);
+			pkg_why(why, whylen, "member %s: SHA-256 differs from the manifest",
+				f->name);
 			return WARD_ECORRUPT;
 		}
 		memcpy(f->sha256, want, 32);
@@ -926,8 +936,9 @@ static ward_err parse_pkg(const uint8_t *in, size_t len, ward_pkg **out, char *w
 	}
 	if (mlen == 0 || mlen > WARD_PKG_MAX_MANIFEST || nmem > WARD_PKG_MAX_MEMBERS ||
 	    (flags & ~PKG_FLAG_SIGNED)) {
-		pkg_why(why, whylen, "header out of range (manifest %u bytes, %u members, flags %#x)",
-			mlen, nmem, flags);
+		pkg_why(why, whylen,
+			"header out of range (manifest %u bytes, %u members, flags %#x)", mlen,
+			nmem, flags);
 		return WARD_ECORRUPT;
 	}
 	size_t body_len = len;
@@ -1065,8 +1076,8 @@ ward_err ward_pkg_parse(const uint8_t *buf, size_t len, ward_pkg **out, char *wh
 	return parse_pkg(buf, len, out, why, whylen);
 }
 
-ward_err ward_pkg_verify(const uint8_t *buf, size_t len, const ward_pkg_pubkey *key,
-			 ward_pkg **out, char *why, size_t whylen)
+ward_err ward_pkg_verify(const uint8_t *buf, size_t len, const ward_pkg_pubkey *key, ward_pkg **out,
+			 char *why, size_t whylen)
 {
 	uint32_t flags = 0;
 	ward_pkg *p = NULL;

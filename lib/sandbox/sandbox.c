@@ -89,13 +89,13 @@ static int allow1(scmp_filter_ctx ctx, const char *name, struct scmp_arg_cmp a)
 /* System calls with no argument worth checking: they touch only this
  * process's memory, clocks or descriptors it already holds. */
 static const char *const plain_calls[] = {
-	"read", "readv", "pread64", "lseek", "fstat",
-	"munmap", "mremap", "madvise", "brk",
-	"futex", "sched_yield",
-	"clock_gettime", "clock_getres", "gettimeofday", "time", "clock_nanosleep",
-	"getrandom", "close",
-	"exit", "exit_group", "rt_sigreturn", "restart_syscall",
-	"rt_sigprocmask", "getpid", "gettid",
+	"read",         "readv",           "pread64",        "lseek",
+	"fstat",        "munmap",          "mremap",         "madvise",
+	"brk",          "futex",           "sched_yield",    "clock_gettime",
+	"clock_getres", "gettimeofday",    "time",           "clock_nanosleep",
+	"getrandom",    "close",           "exit",           "exit_group",
+	"rt_sigreturn", "restart_syscall", "rt_sigprocmask", "getpid",
+	"gettid",
 };
 
 #ifdef SANDBOX_ASAN
@@ -104,8 +104,8 @@ static const char *const plain_calls[] = {
  * alternate signal stack, and the checks it does on the way out. Only in
  * sanitizer builds; the release filter never has these. */
 static const char *const asan_calls[] = {
-	"sigaltstack", "rt_sigaction", "prctl", "getrlimit", "prlimit64", "sched_getaffinity",
-	"getppid",
+	"sigaltstack", "rt_sigaction",      "prctl",   "getrlimit",
+	"prlimit64",   "sched_getaffinity", "getppid",
 };
 #endif
 
@@ -130,8 +130,8 @@ static void preload_runtime(void)
 		(void)setenv("TZ", ":/etc/localtime", 0);
 	tzset();
 	static const char *const from_to[][2] = {
-		{"UTF-16LE", NULL}, {"UTF-16BE", NULL}, {NULL, "UTF-8"}, {"UTF-8", NULL},
-		{"UTF-16LE", "UTF-8"}, {"UTF-16BE", "UTF-8"},
+		{"UTF-16LE", NULL}, {"UTF-16BE", NULL},    {NULL, "UTF-8"},
+		{"UTF-8", NULL},    {"UTF-16LE", "UTF-8"}, {"UTF-16BE", "UTF-8"},
 	};
 	static iconv_t pinned[sizeof from_to / sizeof from_to[0]];
 	static bool done;

@@ -145,9 +145,9 @@ static bool bs_first(const uint64_t *b, size_t nw, size_t *i)
 	return false;
 }
 
-#define FOR_EACH_BIT(b, nw, p)                                                  \
-	for (size_t w_ = 0; w_ < (nw); w_++)                                    \
-		for (uint64_t x_ = (b)[w_]; x_; x_ &= x_ - 1)                   \
+#define FOR_EACH_BIT(b, nw, p) \
+	for (size_t w_ = 0; w_ < (nw); w_++) \
+		for (uint64_t x_ = (b)[w_]; x_; x_ &= x_ - 1) \
 			for (size_t p = w_ * 64 + (size_t)__builtin_ctzll(x_), o_ = 1; o_; o_ = 0)
 
 static inline bool is_alnum(uint8_t c)
@@ -168,8 +168,19 @@ static inline bool byte_ok(const struct pnode *n, uint8_t c)
 static inline bool word_boundary_byte(uint8_t c)
 {
 	switch (c) {
-	case '\n': case '\r': case ' ': case '"': case '\'': case '-': case '.':
-	case '/': case '<': case '=': case '>': case '@': case '_':
+	case '\n':
+	case '\r':
+	case ' ':
+	case '"':
+	case '\'':
+	case '-':
+	case '.':
+	case '/':
+	case '<':
+	case '=':
+	case '>':
+	case '@':
+	case '_':
 		return true;
 	default:
 		return false;
@@ -436,7 +447,8 @@ static bool seg_at_lit(const struct sigctx *c, uint32_t j, size_t a, size_t slo,
 				return false;
 	}
 	uint64_t *ends;
-	struct pseq suf = {seg->body.first + lp->node + lp->len, seg->body.count - lp->node - lp->len};
+	struct pseq suf = {seg->body.first + lp->node + lp->len,
+			   seg->body.count - lp->node - lp->len};
 	const struct pnode *sn = &c->b->pat.nodes[suf.first];
 	size_t e, fs = 0;
 	int fx = fixed_fwd(c, sn, suf.count, a + lp->len, &e);
@@ -447,7 +459,8 @@ static bool seg_at_lit(const struct sigctx *c, uint32_t j, size_t a, size_t slo,
 	if (bx < 0)
 		return false;
 	if (fx == 1) {
-		if (!part_at(&r, c->m, &c->b->pat, suf, c->data, c->len, a + lp->len, lp->suf_max, &ends))
+		if (!part_at(&r, c->m, &c->b->pat, suf, c->data, c->len, a + lp->len, lp->suf_max,
+			     &ends))
 			goto out;
 		if (!bs_first(ends, r.nw, &e))
 			goto out;
@@ -482,8 +495,9 @@ static bool seg_at_lit(const struct sigctx *c, uint32_t j, size_t a, size_t slo,
 		struct run pr;
 		size_t m2 = c->m->top;
 		uint64_t *pe;
-		bool hit = part_at(&pr, c->m, &c->b->pat, pre, c->data, c->len, s, lp->pre_max, &pe) &&
-			   a - s < pr.W && bs_test(pe, a - s);
+		bool hit =
+			part_at(&pr, c->m, &c->b->pat, pre, c->data, c->len, s, lp->pre_max, &pe) &&
+			a - s < pr.W && bs_test(pe, a - s);
 		c->m->top = m2;
 		if (hit) {
 			*s_out = s;
@@ -553,8 +567,8 @@ static bool lit_find_fwd(const struct sigctx *c, const struct litplan *lp, size_
 	return false;
 }
 
-static bool lit_find_back(const struct sigctx *c, const struct litplan *lp, size_t upto, size_t floor,
-			  size_t *a)
+static bool lit_find_back(const struct sigctx *c, const struct litplan *lp, size_t upto,
+			  size_t floor, size_t *a)
 {
 	if (lp->len > c->len)
 		return false;
@@ -792,7 +806,8 @@ static bool complete(const struct sigctx *c, uint32_t sig, uint32_t k, size_t sk
 bool match_anchor(struct matcher *m, const struct ward_db *db, uint32_t sig, const uint8_t *data,
 		  size_t len, size_t a, size_t lo, size_t hi, size_t *start, size_t *end)
 {
-	struct sigctx c = {m, db, &VEC_AT(&db->set.body, struct bodysig, sig), &db->plans[sig], data, len};
+	struct sigctx c = {m,    db, &VEC_AT(&db->set.body, struct bodysig, sig), &db->plans[sig],
+			   data, len};
 	uint32_t k = c.sp->anchor_seg;
 	if (k >= c.b->pat.nsegs)
 		return false;
@@ -805,7 +820,8 @@ bool match_anchor(struct matcher *m, const struct ward_db *db, uint32_t sig, con
 bool match_find(struct matcher *m, const struct ward_db *db, uint32_t sig, const uint8_t *data,
 		size_t len, size_t lo, size_t hi, size_t *start, size_t *end)
 {
-	struct sigctx c = {m, db, &VEC_AT(&db->set.body, struct bodysig, sig), &db->plans[sig], data, len};
+	struct sigctx c = {m,    db, &VEC_AT(&db->set.body, struct bodysig, sig), &db->plans[sig],
+			   data, len};
 	if (c.b->pat.nsegs == 0)
 		return false;
 	size_t from = lo;

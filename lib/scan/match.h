@@ -16,12 +16,12 @@
 struct segmemo {
 	uint32_t gen;
 	bool f_ok;
-	size_t f_from, f_start, f_end; /* forward: query from, result */
-	size_t f_fail;                 /* forward searches from >= this find nothing */
+	size_t f_from, f_start, f_end;  /* forward: query from, result */
+	size_t f_fail;                  /* forward searches from >= this find nothing */
 	size_t b_limit, b_start, b_end; /* backward: query limit, result */
 	bool b_ok;
-	size_t b_fail;                 /* backward searches with limit <= this find nothing */
-	size_t b_lo, b_hi;             /* start window the cached backward result used */
+	size_t b_fail;     /* backward searches with limit <= this find nothing */
+	size_t b_lo, b_hi; /* start window the cached backward result used */
 };
 
 struct matcher {
@@ -30,9 +30,9 @@ struct matcher {
 	size_t top;
 	struct segmemo *memo; /* one per segment of every multi-segment pattern */
 	size_t nmemo;
-	uint32_t *memo_base;  /* per body signature: first memo index, or UINT32_MAX */
-	uint32_t gen;         /* current object; bumped per object */
-	uint64_t steps;       /* verification work done (for the time budget) */
+	uint32_t *memo_base; /* per body signature: first memo index, or UINT32_MAX */
+	uint32_t gen;        /* current object; bumped per object */
+	uint64_t steps;      /* verification work done (for the time budget) */
 	uint64_t steps_at_clock;
 	uint64_t deadline_ms; /* now_ms() after which verification gives up; 0 = none */
 	bool expired;         /* the deadline passed: every search now fails */

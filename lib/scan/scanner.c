@@ -46,10 +46,8 @@ enum limit_bit {
 };
 
 static const char *const limit_names[LIM__COUNT] = {
-	"Heuristics.Limits.Exceeded.MaxFileSize",
-	"Heuristics.Limits.Exceeded.MaxScanSize",
-	"Heuristics.Limits.Exceeded.MaxFiles",
-	"Heuristics.Limits.Exceeded.MaxRecursion",
+	"Heuristics.Limits.Exceeded.MaxFileSize", "Heuristics.Limits.Exceeded.MaxScanSize",
+	"Heuristics.Limits.Exceeded.MaxFiles",    "Heuristics.Limits.Exceeded.MaxRecursion",
 	"Heuristics.Limits.Exceeded.MaxScanTime",
 };
 
@@ -109,8 +107,8 @@ struct ward_scanner {
 
 	/* the report handed out */
 	ward_report report;
-	vec out_dets;   /* ward_detection */
-	vec out_notes;  /* const char * */
+	vec out_dets;  /* ward_detection */
+	vec out_notes; /* const char * */
 	const char *out_limits[LIM__COUNT];
 };
 
@@ -238,14 +236,16 @@ static bool table_has_size(const struct hashtab *t, uint64_t size)
 
 /* Call fn for every entry of t with this size (or '*') and digest. */
 static bool table_lookup(const struct hashtab *t, uint64_t size, const uint8_t *dg, unsigned dlen,
-			 void (*fn)(struct ward_scanner *, const struct hashsig *), struct ward_scanner *s)
+			 void (*fn)(struct ward_scanner *, const struct hashsig *),
+			 struct ward_scanner *s)
 {
 	bool hit = false;
 	uint64_t sizes[2] = {size, HASH_SIZE_ANY};
 	for (int k = 0; k < 2; k++) {
 		if (k == 1 && (!t->any_size || size == HASH_SIZE_ANY))
 			break;
-		for (size_t i = size_lower_bound(t, sizes[k]); i < t->n && t->v[i].size == sizes[k]; i++) {
+		for (size_t i = size_lower_bound(t, sizes[k]); i < t->n && t->v[i].size == sizes[k];
+		     i++) {
 			if (memcmp(t->v[i].digest, dg, dlen) != 0)
 				continue;
 			hit = true;
@@ -258,7 +258,10 @@ static bool table_lookup(const struct hashtab *t, uint64_t size, const uint8_t *
 	return hit;
 }
 
-static void hash_detect(struct ward_scanner *s, const struct hashsig *h) { add_detection(s, h->name); }
+static void hash_detect(struct ward_scanner *s, const struct hashsig *h)
+{
+	add_detection(s, h->name);
+}
 
 static bool object_allowed(struct ward_scanner *s, struct object *o)
 {
@@ -306,7 +309,8 @@ static void check_pe_hashes(struct ward_scanner *s, struct object *o)
 	if (it->n && !s->stop) {
 		uint8_t md5[16];
 		uint64_t isize;
-		if (pe_imphash(o->data, o->len, pe, md5, &isize) == WARD_OK && table_has_size(it, isize))
+		if (pe_imphash(o->data, o->len, pe, md5, &isize) == WARD_OK &&
+		    table_has_size(it, isize))
 			table_lookup(it, isize, md5, 16, hash_detect, s);
 	}
 }
@@ -412,7 +416,8 @@ static bool body_wanted(struct ward_scanner *s, uint32_t sig, const struct bodys
 	return s->db->ldb_counted[b->logical] && st->counts[b->subsig] < WARD_MAX_SUBSIG_MATCHES;
 }
 
-static void body_matched(struct ward_scanner *s, uint32_t sig, const struct bodysig *b, size_t start)
+static void body_matched(struct ward_scanner *s, uint32_t sig, const struct bodysig *b,
+			 size_t start)
 {
 	if (b->logical == UINT32_MAX) {
 		s->body_done[sig] = s->gen;
@@ -492,8 +497,8 @@ static void body_pass(struct ward_scanner *s, const uint8_t *data, size_t len, u
 			note_limit(s, LIM_FILESIZE); /* Vectorscan block mode takes 4 GiB at most */
 			return;
 		}
-		hs_error_t e = hs_scan(s->db->hs, (const char *)data, (unsigned int)len, 0, s->scratch,
-				       on_anchor, s);
+		hs_error_t e = hs_scan(s->db->hs, (const char *)data, (unsigned int)len, 0,
+				       s->scratch, on_anchor, s);
 		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
 			note_error(s, "%s: Vectorscan scan failed (%d)", obj_label(s), (int)e);
 	}
@@ -517,16 +522,21 @@ static void run_pcre(struct ward_scanner *s, uint32_t pi, struct lstate *st)
 	if (!resolve_offset(s, &ps->offset, len, &lo, &hi) || lo > len)
 		return;
 	size_t subj_end = len;
-	if ((ps->flags & PCRE_F_ENCOMPASS) && ps->offset.kind != OFF_ANY && hi < SIZE_MAX && hi + 1 < subj_end)
+	if ((ps->flags & PCRE_F_ENCOMPASS) && ps->offset.kind != OFF_ANY && hi < SIZE_MAX &&
+	    hi + 1 < subj_end)
 		subj_end = hi + 1;
 	uint32_t found = 0;
 	size_t at = lo;
 	while (at <= subj_end && found < WARD_MAX_SUBSIG_MATCHES) {
-		int rc = pcre2_match(code, (PCRE2_SPTR)data, subj_end, at, 0, s->pcre_md, s->pcre_mc);
-		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
-			note_error(s, "%s: PCRE match limit reached in %s", obj_label(s),
-				   strpool_get(&s->db->set.names,
-					       VEC_AT(&s->db->set.logical, struct logicsig, ps->logical).name));
+		int rc = pcre2_match(code, (PCRE2_SPTR)data, subj_end, at, 0, s->pcre_md,
+				     s->pcre_mc);
+		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+		    rc == PCRE2_ERROR_HEAPLIMIT) {
+			note_error(
+				s, "%s: PCRE match limit reached in %s", obj_label(s),
+				strpool_get(&s->db->set.names, VEC_AT(&s->db->set.logical,
+								      struct logicsig, ps->logical)
+								       .name));
 			break;
 		}
 		if (rc < 0)
@@ -534,8 +544,8 @@ static void run_pcre(struct ward_scanner *s, uint32_t pi, struct lstate *st)
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->pcre_md);
 		/* Without 'r' (rolling) or 'e' (encompass) a match must start in
 		 * the offset's window; with 'r' it may start anywhere after it. */
-		if (ps->offset.kind != OFF_ANY && !(ps->flags & (PCRE_F_ENCOMPASS | PCRE_F_ROLLING)) &&
-		    ov[0] > hi)
+		if (ps->offset.kind != OFF_ANY &&
+		    !(ps->flags & (PCRE_F_ENCOMPASS | PCRE_F_ROLLING)) && ov[0] > hi)
 			break;
 		found++;
 		if (st->first_off[ps->subsig] == UINT64_MAX)
@@ -554,7 +564,8 @@ static bool parse_number(const uint8_t *p, size_t n, const struct bytecmpsig *bc
 	uint64_t x = 0;
 	if (bc->base == 'i') {
 		for (size_t i = 0; i < n; i++) {
-			unsigned sh = bc->little_endian ? (unsigned)(8 * i) : (unsigned)(8 * (n - 1 - i));
+			unsigned sh =
+				bc->little_endian ? (unsigned)(8 * i) : (unsigned)(8 * (n - 1 - i));
 			x |= (uint64_t)p[i] << sh;
 		}
 		*v = x;
@@ -606,7 +617,7 @@ static void run_bytecmp(struct ward_scanner *s, uint32_t bi, struct lstate *st)
 	if (!parse_number(data + pos, bc->nbytes, bc, &v))
 		return;
 	for (unsigned i = 0; i < bc->ncmp && i < 2; i++) {
-		bool ok = bc->cmp_op[i] == '<' ? v < bc->cmp_val[i]
+		bool ok = bc->cmp_op[i] == '<'   ? v < bc->cmp_val[i]
 			  : bc->cmp_op[i] == '>' ? v > bc->cmp_val[i]
 						 : v == bc->cmp_val[i];
 		if (!ok)
@@ -649,7 +660,10 @@ static bool target_applies(enum ftype t, unsigned target)
 	}
 }
 
-static bool in_range(const struct range64 *r, uint64_t v) { return !r->set || (v >= r->lo && v <= r->hi); }
+static bool in_range(const struct range64 *r, uint64_t v)
+{
+	return !r->set || (v >= r->lo && v <= r->hi);
+}
 
 static void eval_logical(struct ward_scanner *s, struct object *o, uint32_t l, uint32_t tmask)
 {
@@ -658,14 +672,17 @@ static void eval_logical(struct ward_scanner *s, struct object *o, uint32_t l, u
 	if (s->ls_evaluated[l] == s->gen)
 		return;
 	s->ls_evaluated[l] = s->gen;
-	if (ls->unsupported || !(tmask & (1u << ls->target)) || !target_applies(o->type, ls->target) ||
-	    !in_range(&ls->filesize, o->len))
+	if (ls->unsupported || !(tmask & (1u << ls->target)) ||
+	    !target_applies(o->type, ls->target) || !in_range(&ls->filesize, o->len))
 		return;
-	if (ls->entrypoint.set && (s->exe.kind == EXE_NONE || !s->exe.ep_valid || !in_range(&ls->entrypoint, s->exe.ep)))
+	if (ls->entrypoint.set &&
+	    (s->exe.kind == EXE_NONE || !s->exe.ep_valid || !in_range(&ls->entrypoint, s->exe.ep)))
 		return;
-	if (ls->nsections.set && (s->exe.kind == EXE_NONE || !in_range(&ls->nsections, s->exe.nsections)))
+	if (ls->nsections.set &&
+	    (s->exe.kind == EXE_NONE || !in_range(&ls->nsections, s->exe.nsections)))
 		return;
-	if (ls->container >= 0 && (s->depth == 0 || (int)s->stack[s->depth - 1].type != ls->container))
+	if (ls->container >= 0 &&
+	    (s->depth == 0 || (int)s->stack[s->depth - 1].type != ls->container))
 		return;
 	struct lstate *st = lstate_of(s, l, true);
 	if (!st)
@@ -789,7 +806,9 @@ static void scan_layer(struct ward_scanner *s, struct object *o, const uint8_t *
  * (docs/internals/containers.md). */
 static void text_layer(struct ward_scanner *s, struct object *o)
 {
-	uint32_t mask = o->type == FT_HTML ? 1u << TARGET_HTML : o->type == FT_TEXT_ASCII ? 1u << TARGET_ASCII : 0;
+	uint32_t mask = o->type == FT_HTML         ? 1u << TARGET_HTML
+			: o->type == FT_TEXT_ASCII ? 1u << TARGET_ASCII
+						   : 0;
 	if (!mask || s->stop)
 		return;
 	if (o->len > WARD_MAX_SCRIPT_NORMALIZE)
@@ -873,7 +892,8 @@ ward_err ward_scanner_new(const ward_db *db, const ward_limits *limits, unsigned
 	else
 		ward_limits_default(&s->lim);
 	s->flags = flags;
-	size_t nb = db->set.body.len ? db->set.body.len : 1, nl = db->set.logical.len ? db->set.logical.len : 1;
+	size_t nb = db->set.body.len ? db->set.body.len : 1,
+	       nl = db->set.logical.len ? db->set.logical.len : 1;
 	s->body_done = w_calloc(nb, sizeof *s->body_done);
 	s->ls_gen = w_calloc(nl, sizeof *s->ls_gen);
 	s->ls_slot = w_calloc(nl, sizeof *s->ls_slot);
@@ -888,8 +908,12 @@ ward_err ward_scanner_new(const ward_db *db, const ward_limits *limits, unsigned
 	s->pcre_mc = pcre2_match_context_create(NULL);
 	if (!s->pcre_md || !s->pcre_mc)
 		goto nomem;
-	pcre2_set_match_limit(s->pcre_mc, (uint32_t)(s->lim.pcre_match_limit > UINT32_MAX ? UINT32_MAX : s->lim.pcre_match_limit));
-	pcre2_set_depth_limit(s->pcre_mc, (uint32_t)(s->lim.pcre_recmatch_limit > UINT32_MAX ? UINT32_MAX : s->lim.pcre_recmatch_limit));
+	pcre2_set_match_limit(s->pcre_mc, (uint32_t)(s->lim.pcre_match_limit > UINT32_MAX
+							     ? UINT32_MAX
+							     : s->lim.pcre_match_limit));
+	pcre2_set_depth_limit(s->pcre_mc, (uint32_t)(s->lim.pcre_recmatch_limit > UINT32_MAX
+							     ? UINT32_MAX
+							     : s->lim.pcre_recmatch_limit));
 	dbuf_init(&s->paths, 16u << 20);
 	dbuf_init(&s->notebuf, 1u << 20);
 	*out = s;
@@ -1020,7 +1044,8 @@ ward_err ward_scanner_scan_fd(ward_scanner *s, int fd, const char *path, const w
 	}
 	/* Not mappable (pipe, device, or mmap refused): read up to MaxFileSize. */
 	dbuf b;
-	dbuf_init(&b, s->lim.max_filesize + 1 > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)s->lim.max_filesize + 1);
+	dbuf_init(&b, s->lim.max_filesize + 1 > SIZE_MAX - 1 ? SIZE_MAX - 1
+							     : (size_t)s->lim.max_filesize + 1);
 	char chunk[65536];
 	bool over = false;
 	for (;;) {

@@ -118,8 +118,8 @@ ward_err act_test_load(const char *dir, uint64_t mem, uint64_t cpu_s, char *why,
 		int sig = WTERMSIG(status);
 		snprintf(why, whylen, "test load of %s killed by signal %d%s", dir, sig,
 			 sig == SIGXCPU || sig == SIGKILL ? " (CPU limit)"
-			 : sig == SIGALRM		  ? " (time limit)"
-						  : "");
+			 : sig == SIGALRM                 ? " (time limit)"
+							  : "");
 	} else if (WEXITSTATUS(status) == 3) {
 		snprintf(why, whylen, "test load of %s: some database files or lines are bad", dir);
 	} else if (WEXITSTATUS(status) >= 10 && WEXITSTATUS(status) < 10 + WARD_ERR_COUNT) {

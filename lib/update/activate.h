@@ -31,8 +31,8 @@ uint64_t act_link_version(const char *pattern_dir, const char *link, char *rel, 
 /* Load dir with ward_db_load in a child limited to mem bytes of address
  * space, cpu_s seconds of CPU and twice that of wall time. Refuses bad files
  * and bad lines: a release that does not load cleanly is not activated. */
-ward_err act_test_load(const char *dir, uint64_t mem, uint64_t cpu_s, char *why, size_t whylen)
-	WARD_WUR;
+ward_err act_test_load(const char *dir, uint64_t mem, uint64_t cpu_s, char *why,
+		       size_t whylen) WARD_WUR;
 
 /* Point PATTERN/link at rel ("versions/V-TAG") atomically. */
 ward_err act_set_link(const char *pattern_dir, const char *link, const char *rel) WARD_WUR;

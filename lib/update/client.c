@@ -63,17 +63,17 @@ const char *ward_update_refusal_name(ward_update_refusal r)
 
 /* Kill points (act_killpoint) in the order the client reaches them. */
 enum {
-	KP_ROOT = 1,      /* a new root persisted */
-	KP_TIMESTAMP,     /* timestamp persisted */
-	KP_SNAPSHOT,      /* snapshot persisted */
-	KP_TARGETS,       /* targets persisted */
-	KP_DOWNLOADED,    /* package downloaded and verified, in a temporary */
-	KP_UNPACKED,      /* version directory filled, not yet renamed */
-	KP_RENAMED,       /* version directory in place */
-	KP_LOADED,        /* test load passed */
-	KP_PREVIOUS,      /* previous -> old current */
-	KP_CURRENT,       /* current -> new */
-	KP_CLEANED,       /* old versions removed */
+	KP_ROOT = 1,   /* a new root persisted */
+	KP_TIMESTAMP,  /* timestamp persisted */
+	KP_SNAPSHOT,   /* snapshot persisted */
+	KP_TARGETS,    /* targets persisted */
+	KP_DOWNLOADED, /* package downloaded and verified, in a temporary */
+	KP_UNPACKED,   /* version directory filled, not yet renamed */
+	KP_RENAMED,    /* version directory in place */
+	KP_LOADED,     /* test load passed */
+	KP_PREVIOUS,   /* previous -> old current */
+	KP_CURRENT,    /* current -> new */
+	KP_CLEANED,    /* old versions removed */
 	KP__COUNT
 };
 
@@ -91,7 +91,8 @@ struct client {
 };
 
 /* vsnprintf: messages embed paths and are cut at the buffer, by design. */
-static void setmsg(ward_update_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void setmsg(ward_update_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void setmsg(ward_update_result *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -137,8 +138,7 @@ static bool refuse(struct client *c, ward_update_refusal r, const char *fmt, ...
 static ward_err fail_pending(struct client *c)
 {
 	c->res->refusal = c->pending;
-	setmsg(c->res, "%s: %s",
-		 ward_update_refusal_name(c->pending), c->pending_msg);
+	setmsg(c->res, "%s: %s", ward_update_refusal_name(c->pending), c->pending_msg);
 	return c->pending == WARD_UPD_UNAVAILABLE ? WARD_EIO : WARD_EBADSIG;
 }
 
@@ -205,14 +205,13 @@ static fetch_status fetch_verified(struct client *c, const char *name, size_t ca
 	if (not_found)
 		return FETCH_NOT_FOUND;
 	c->pending = WARD_UPD_UNAVAILABLE;
-	snprintf(c->pending_msg, sizeof c->pending_msg, "%s: no mirror could serve it (%u down, %u not found)",
-		 name, down, not_found);
+	snprintf(c->pending_msg, sizeof c->pending_msg,
+		 "%s: no mirror could serve it (%u down, %u not found)", name, down, not_found);
 	return FETCH_FAILED;
 }
 
 /* Parse bytes as role r into m; refusal on failure. */
-static bool parse_as(struct client *c, tuf_role r, const dbuf *bytes, tuf_meta *m,
-		     const char *name)
+static bool parse_as(struct client *c, tuf_role r, const dbuf *bytes, tuf_meta *m, const char *name)
 {
 	char why[256];
 	ward_err e = tuf_meta_parse(m, r, bytes->s, bytes->len, why, sizeof why);
@@ -221,20 +220,21 @@ static bool parse_as(struct client *c, tuf_role r, const dbuf *bytes, tuf_meta *
 	return refuse(c, WARD_UPD_MALFORMED, "%s: %s", name, why);
 }
 
-static bool check_ref(struct client *c, const dbuf *bytes, const tuf_metaref *ref,
-		      const char *name)
+static bool check_ref(struct client *c, const dbuf *bytes, const tuf_metaref *ref, const char *name)
 {
 	/* Hashes first (TUF 5.5.2/5.6.2): cheap, and they tie this exact file
 	 * to the signed chain above it. */
 	if (ref->length && bytes->len != ref->length)
-		return refuse(c, WARD_UPD_MIX_AND_MATCH, "%s: %zu bytes, the signed chain says %llu",
-			      name, bytes->len, (unsigned long long)ref->length);
+		return refuse(c, WARD_UPD_MIX_AND_MATCH,
+			      "%s: %zu bytes, the signed chain says %llu", name, bytes->len,
+			      (unsigned long long)ref->length);
 	if (ref->has_hash) {
 		uint8_t sha[32];
 		tuf_sha256(bytes->s, bytes->len, sha);
 		if (!tuf_memeq(sha, ref->sha256, 32))
 			return refuse(c, WARD_UPD_MIX_AND_MATCH,
-				      "%s: SHA-256 differs from the one the signed chain lists", name);
+				      "%s: SHA-256 differs from the one the signed chain lists",
+				      name);
 	}
 	return true;
 }
@@ -311,7 +311,8 @@ static ward_err update_root(struct client *c)
 		char name[64];
 		rc.want = c->root.version + 1;
 		snprintf(name, sizeof name, "%llu.root.json", (unsigned long long)rc.want);
-		fetch_status st = fetch_verified(c, name, WARD_MAX_ROOT_META, verify_root, &rc, &bytes);
+		fetch_status st =
+			fetch_verified(c, name, WARD_MAX_ROOT_META, verify_root, &rc, &bytes);
 		if (st == FETCH_NOT_FOUND)
 			break; /* the newest root is the one we have */
 		if (st != FETCH_OK) {
@@ -321,8 +322,10 @@ static ward_err update_root(struct client *c)
 		/* TUF 5.3.11: new timestamp or snapshot keys mean the old
 		 * versions may come from a compromise (fast-forward attack):
 		 * forget them so the new keys' lower versions are accepted. */
-		if (!same_keys(&c->root.u.root.roles[TUF_TIMESTAMP], &rc.next.u.root.roles[TUF_TIMESTAMP]) ||
-		    !same_keys(&c->root.u.root.roles[TUF_SNAPSHOT], &rc.next.u.root.roles[TUF_SNAPSHOT])) {
+		if (!same_keys(&c->root.u.root.roles[TUF_TIMESTAMP],
+			       &rc.next.u.root.roles[TUF_TIMESTAMP]) ||
+		    !same_keys(&c->root.u.root.roles[TUF_SNAPSHOT],
+			       &rc.next.u.root.roles[TUF_SNAPSHOT])) {
 			char p[4096];
 			if (state_path(c, p, sizeof p, "timestamp.json"))
 				unlink(p);
@@ -336,7 +339,8 @@ static ward_err update_root(struct client *c)
 		tuf_meta_free(&c->root);
 		c->root = rc.next;
 		tuf_meta_init(&rc.next);
-		diag(c, WARD_OK, "trusted root is now version %llu", (unsigned long long)c->root.version);
+		diag(c, WARD_OK, "trusted root is now version %llu",
+		     (unsigned long long)c->root.version);
 		act_killpoint(KP_ROOT);
 	}
 	c->pending = WARD_UPD_NONE;
@@ -357,13 +361,15 @@ static bool verify_timestamp(struct client *c, const dbuf *bytes, void *ctx)
 	    !check_sig(c, TUF_TIMESTAMP, m, "timestamp.json"))
 		return false;
 	if (c->have_ts && m->version < c->ts.version)
-		return refuse(c, WARD_UPD_ROLLBACK, "timestamp.json version %llu is older than %llu seen before",
+		return refuse(c, WARD_UPD_ROLLBACK,
+			      "timestamp.json version %llu is older than %llu seen before",
 			      (unsigned long long)m->version, (unsigned long long)c->ts.version);
 	if (c->have_ts && m->u.snapshot.version < c->ts.u.snapshot.version)
-		return refuse(c, WARD_UPD_ROLLBACK,
-			      "timestamp.json names snapshot version %llu, older than %llu seen before",
-			      (unsigned long long)m->u.snapshot.version,
-			      (unsigned long long)c->ts.u.snapshot.version);
+		return refuse(
+			c, WARD_UPD_ROLLBACK,
+			"timestamp.json names snapshot version %llu, older than %llu seen before",
+			(unsigned long long)m->u.snapshot.version,
+			(unsigned long long)c->ts.u.snapshot.version);
 	return check_expiry(c, m, "timestamp.json");
 }
 
@@ -378,7 +384,8 @@ static ward_err update_timestamp(struct client *c)
 			   &bytes) != FETCH_OK) {
 		if (c->pending == WARD_UPD_NONE) {
 			c->pending = WARD_UPD_UNAVAILABLE;
-			snprintf(c->pending_msg, sizeof c->pending_msg, "timestamp.json: not on any mirror");
+			snprintf(c->pending_msg, sizeof c->pending_msg,
+				 "timestamp.json: not on any mirror");
 		}
 		e = fail_pending(c);
 		goto out;
@@ -413,10 +420,11 @@ static bool verify_snapshot(struct client *c, const dbuf *bytes, void *ctx)
 			      "snapshot.json is version %llu, the timestamp names %llu",
 			      (unsigned long long)m->version, (unsigned long long)ref->version);
 	if (c->have_snap && m->u.targets.version < c->snap.u.targets.version)
-		return refuse(c, WARD_UPD_ROLLBACK,
-			      "snapshot.json names targets version %llu, older than %llu seen before",
-			      (unsigned long long)m->u.targets.version,
-			      (unsigned long long)c->snap.u.targets.version);
+		return refuse(
+			c, WARD_UPD_ROLLBACK,
+			"snapshot.json names targets version %llu, older than %llu seen before",
+			(unsigned long long)m->u.targets.version,
+			(unsigned long long)c->snap.u.targets.version);
 	return check_expiry(c, m, "snapshot.json");
 }
 
@@ -467,7 +475,8 @@ static ward_err update_role(struct client *c, tuf_role r)
 	    FETCH_OK) {
 		if (c->pending == WARD_UPD_NONE) {
 			c->pending = WARD_UPD_UNAVAILABLE;
-			snprintf(c->pending_msg, sizeof c->pending_msg, "%s: not on any mirror", name);
+			snprintf(c->pending_msg, sizeof c->pending_msg, "%s: not on any mirror",
+				 name);
 		}
 		e = fail_pending(c);
 		goto out;
@@ -507,7 +516,8 @@ static ward_err load_state_file(struct client *c, const char *name, tuf_role r, 
 		return e;
 	/* A stored file that no longer verifies (keys rotated, damaged
 	 * disk) is forgotten, as TUF's client does with local metadata. */
-	if (e != WARD_OK || (r != TUF_ROOT && !tuf_verify(&c->root.u.root, r, m, &valid, why, sizeof why))) {
+	if (e != WARD_OK ||
+	    (r != TUF_ROOT && !tuf_verify(&c->root.u.root, r, m, &valid, why, sizeof why))) {
 		diag(c, WARD_ECORRUPT, "%s: ignored (%s)", p, why);
 		return WARD_OK;
 	}
@@ -520,8 +530,8 @@ static ward_err load_state(struct client *c)
 	bool have;
 	ward_err e = load_state_file(c, "root.json", TUF_ROOT, &c->root, &have);
 	if (e == WARD_OK && !have) {
-		setmsg(c->res,
-			 "%s/root.json: no trusted root (run `ward update init`)", c->o->state_dir);
+		setmsg(c->res, "%s/root.json: no trusted root (run `ward update init`)",
+		       c->o->state_dir);
 		return WARD_EINVAL;
 	}
 	if (e == WARD_OK)
@@ -633,8 +643,9 @@ static ward_err download_target(struct client *c, const tuf_target *t, const cha
 			continue;
 		}
 		if (len != t->length || !tuf_memeq(sha, t->sha256, 32)) {
-			refuse(c, WARD_UPD_BAD_TARGET, "%s: %llu bytes or SHA-256 differ from targets.json",
-			       url, (unsigned long long)len);
+			refuse(c, WARD_UPD_BAD_TARGET,
+			       "%s: %llu bytes or SHA-256 differ from targets.json", url,
+			       (unsigned long long)len);
 			continue;
 		}
 		if (!synced) {
@@ -646,8 +657,8 @@ static ward_err download_target(struct client *c, const tuf_target *t, const cha
 	unlink(dst);
 	if (c->pending == WARD_UPD_NONE) {
 		c->pending = WARD_UPD_UNAVAILABLE;
-		snprintf(c->pending_msg, sizeof c->pending_msg, "%s: no mirror could serve it (%u down)",
-			 name, down);
+		snprintf(c->pending_msg, sizeof c->pending_msg,
+			 "%s: no mirror could serve it (%u down)", name, down);
 	}
 	return fail_pending(c);
 }
@@ -683,8 +694,8 @@ static ward_err put_file(const char *dir, const char *name, const uint8_t *data,
  * become the directory's files. Without a key the target is one database
  * file, named as the target (development repositories). *skip is set when
  * the package does not serve this client. */
-static ward_err unpack(struct client *c, const tuf_target *t, const char *pkgfile,
-		       const char *dir, bool *skip)
+static ward_err unpack(struct client *c, const tuf_target *t, const char *pkgfile, const char *dir,
+		       bool *skip)
 {
 	char why[256];
 	*skip = false;
@@ -696,8 +707,7 @@ static ward_err unpack(struct client *c, const tuf_target *t, const char *pkgfil
 			e = put_file(dir, t->name, buf, len);
 		w_free(buf);
 		if (e != WARD_OK)
-			setmsg(c->res, "%s: cannot unpack (%s)", dir,
-				 ward_strerror(e));
+			setmsg(c->res, "%s: cannot unpack (%s)", dir, ward_strerror(e));
 		return e;
 	}
 	ward_pkg_pubkey *key = NULL;
@@ -711,17 +721,16 @@ static ward_err unpack(struct client *c, const tuf_target *t, const char *pkgfil
 	if (e != WARD_OK) {
 		c->res->refusal = WARD_UPD_BAD_TARGET;
 		setmsg(c->res, "%s: package %s does not verify: %s",
-			 ward_update_refusal_name(WARD_UPD_BAD_TARGET), t->name, why);
+		       ward_update_refusal_name(WARD_UPD_BAD_TARGET), t->name, why);
 		e = WARD_EBADSIG;
 		goto out;
 	}
 	const ward_pkg_meta *meta = ward_pkg_get_meta(pkg);
 	if (meta->kind != WARD_PKG_KIND_FULL || meta->version != t->pkg_version) {
 		c->res->refusal = WARD_UPD_MIX_AND_MATCH;
-		setmsg(c->res,
-			 "%s: package %s is version %llu, targets.json lists %llu",
-			 ward_update_refusal_name(WARD_UPD_MIX_AND_MATCH), t->name,
-			 (unsigned long long)meta->version, (unsigned long long)t->pkg_version);
+		setmsg(c->res, "%s: package %s is version %llu, targets.json lists %llu",
+		       ward_update_refusal_name(WARD_UPD_MIX_AND_MATCH), t->name,
+		       (unsigned long long)meta->version, (unsigned long long)t->pkg_version);
 		e = WARD_EBADSIG;
 		goto out;
 	}
@@ -743,8 +752,7 @@ static ward_err unpack(struct client *c, const tuf_target *t, const char *pkgfil
 	for (size_t i = 0; i < meta->nfiles && e == WARD_OK; i++)
 		e = put_file(dir, meta->files[i].name, meta->files[i].data, meta->files[i].len);
 	if (e != WARD_OK)
-		setmsg(c->res, "%s: cannot unpack (%s)", dir,
-			 ward_strerror(e));
+		setmsg(c->res, "%s: cannot unpack (%s)", dir, ward_strerror(e));
 out:
 	ward_pkg_free(pkg);
 	ward_pkg_pubkey_free(key);
@@ -785,8 +793,8 @@ static ward_err install(struct client *c, const tuf_target *t)
 		goto out;
 	if (skip) {
 		setmsg(c->res,
-			 "package %llu does not serve this client (engine level %d); keeping the current pattern",
-			 (unsigned long long)t->pkg_version, WARD_FLEVEL);
+		       "package %llu does not serve this client (engine level %d); keeping the current pattern",
+		       (unsigned long long)t->pkg_version, WARD_FLEVEL);
 		goto out;
 	}
 	e = fs_sync_dir(tmpdir);
@@ -805,7 +813,7 @@ static ward_err install(struct client *c, const tuf_target *t)
 	if (e != WARD_OK) {
 		c->res->refusal = WARD_UPD_LOAD_FAILED;
 		setmsg(c->res, "%s: %s; keeping the current pattern",
-			 ward_update_refusal_name(WARD_UPD_LOAD_FAILED), why);
+		       ward_update_refusal_name(WARD_UPD_LOAD_FAILED), why);
 		(void)fs_rmtree(final, 2);
 		e = WARD_EBADSIG;
 		goto out;
@@ -827,8 +835,8 @@ static ward_err install(struct client *c, const tuf_target *t)
 	act_killpoint(KP_CURRENT);
 	c->res->changed = true;
 	c->res->new_version = t->pkg_version;
-	setmsg(c->res, "activated pattern version %llu (%s)",
-		 (unsigned long long)t->pkg_version, t->name);
+	setmsg(c->res, "activated pattern version %llu (%s)", (unsigned long long)t->pkg_version,
+	       t->name);
 out:
 	unlink(tmpfile);
 	(void)fs_rmtree(tmpdir, 2);
@@ -881,8 +889,7 @@ ward_err ward_update_run(const ward_update_opts *o, ward_update_result *res)
 		goto out;
 	}
 	if (!parse_channel(o->channel, &preview, &delay)) {
-		setmsg(res, "unknown channel '%s' (preview, stable, stable+Nh)",
-			 o->channel);
+		setmsg(res, "unknown channel '%s' (preview, stable, stable+Nh)", o->channel);
 		goto out;
 	}
 	lockfd = lock_state(o, res);
@@ -910,15 +917,17 @@ ward_err ward_update_run(const ward_update_opts *o, ward_update_result *res)
 	const tuf_target *t = choose(&c, o->pin ? 0 : read_blocked(&c));
 	if (!t) {
 		if (o->pin)
-			setmsg(res, "version %llu is not in the repository", (unsigned long long)o->pin);
+			setmsg(res, "version %llu is not in the repository",
+			       (unsigned long long)o->pin);
 		else
-			setmsg(res, "no release in channel %s yet", o->channel ? o->channel : "stable");
+			setmsg(res, "no release in channel %s yet",
+			       o->channel ? o->channel : "stable");
 		e = o->pin ? WARD_EINVAL : WARD_OK;
 		goto out;
 	}
 	if (t->pkg_version == res->old_version || (!o->pin && t->pkg_version < res->old_version)) {
 		setmsg(res, "up to date (pattern version %llu)",
-			 (unsigned long long)res->old_version);
+		       (unsigned long long)res->old_version);
 		e = WARD_OK;
 		goto out;
 	}
@@ -948,8 +957,7 @@ ward_err ward_update_rollback(const ward_update_opts *o, ward_update_result *res
 	uint64_t pv = act_link_version(o->pattern_dir, "previous", prev, sizeof prev);
 	res->old_version = res->new_version = c;
 	if (!pv || !strcmp(cur, prev)) {
-		setmsg(res, "%s: no previous pattern to roll back to",
-			 o->pattern_dir);
+		setmsg(res, "%s: no previous pattern to roll back to", o->pattern_dir);
 		goto out;
 	}
 	/* The last-known-good copy loaded once; load it again anyway: it sat
@@ -984,8 +992,8 @@ ward_err ward_update_rollback(const ward_update_opts *o, ward_update_result *res
 	res->changed = true;
 	res->new_version = pv;
 	setmsg(res,
-		 "rolled back to pattern version %llu (version %llu will not be reinstalled until a newer one or a pin)",
-		 (unsigned long long)pv, (unsigned long long)c);
+	       "rolled back to pattern version %llu (version %llu will not be reinstalled until a newer one or a pin)",
+	       (unsigned long long)pv, (unsigned long long)c);
 out:
 	close(lockfd);
 	return e;

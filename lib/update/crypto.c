@@ -50,10 +50,7 @@ bool tuf_unhex(const char *s, size_t slen, uint8_t *out, size_t n)
 	return true;
 }
 
-bool tuf_memeq(const void *a, const void *b, size_t n)
-{
-	return CRYPTO_memcmp(a, b, n) == 0;
-}
+bool tuf_memeq(const void *a, const void *b, size_t n) { return CRYPTO_memcmp(a, b, n) == 0; }
 
 bool tuf_ed25519_verify(const uint8_t pub[TUF_PUB_LEN], const void *msg, size_t n,
 			const uint8_t sig[TUF_SIG_LEN])
@@ -210,8 +207,8 @@ out:
 	return err;
 }
 
-ward_err ward_update_keygen(const char *priv_path, const char *pub_path, char keyid[65],
-			    char *why, size_t whylen)
+ward_err ward_update_keygen(const char *priv_path, const char *pub_path, char keyid[65], char *why,
+			    size_t whylen)
 {
 	uint8_t id[TUF_KEYID_LEN];
 	char dummy[1];

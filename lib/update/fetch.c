@@ -66,8 +66,8 @@ void fetch_free(fetcher *f)
 struct sink {
 	uint64_t cap, got;
 	bool over;
-	dbuf *mem;       /* either memory ... */
-	int fd;          /* ... or a file, hashed as it is written */
+	dbuf *mem; /* either memory ... */
+	int fd;    /* ... or a file, hashed as it is written */
 	EVP_MD_CTX *md;
 	bool failed;
 };
@@ -152,8 +152,7 @@ static fetch_status perform(fetcher *f, const char *url, struct sink *s, char *w
 	return FETCH_FAILED;
 }
 
-fetch_status fetch_mem(fetcher *f, const char *url, size_t cap, dbuf *out, char *why,
-		       size_t whylen)
+fetch_status fetch_mem(fetcher *f, const char *url, size_t cap, dbuf *out, char *why, size_t whylen)
 {
 	size_t dcap;
 	if (ck_add(cap, 1, &dcap))

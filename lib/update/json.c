@@ -161,7 +161,8 @@ jref jcopy(jdoc *dst, const jdoc *src, jref r, unsigned depth)
 			jref cc = jcopy(dst, src, c, depth + 1);
 			if (!cc)
 				return 0;
-			if (s->type == J_ARR ? !jarr_add(dst, n, cc) : !jobj_put(dst, n, jkey(src, c), cc))
+			if (s->type == J_ARR ? !jarr_add(dst, n, cc)
+					     : !jobj_put(dst, n, jkey(src, c), cc))
 				return 0;
 		}
 		return n;
@@ -242,10 +243,7 @@ static bool fail(struct parser *p, ward_err e, const char *msg)
 	return false;
 }
 
-static int peek(const struct parser *p)
-{
-	return cur_left(&p->c) ? p->c.base[p->c.pos] : -1;
-}
+static int peek(const struct parser *p) { return cur_left(&p->c) ? p->c.base[p->c.pos] : -1; }
 
 static void skip_ws(struct parser *p)
 {
@@ -361,14 +359,30 @@ static bool parse_string_raw(struct parser *p)
 			return fail(p, WARD_ECORRUPT, "truncated escape");
 		uint32_t cp;
 		switch (esc) {
-		case '"': cp = '"'; break;
-		case '\\': cp = '\\'; break;
-		case '/': cp = '/'; break;
-		case 'b': cp = '\b'; break;
-		case 'f': cp = '\f'; break;
-		case 'n': cp = '\n'; break;
-		case 'r': cp = '\r'; break;
-		case 't': cp = '\t'; break;
+		case '"':
+			cp = '"';
+			break;
+		case '\\':
+			cp = '\\';
+			break;
+		case '/':
+			cp = '/';
+			break;
+		case 'b':
+			cp = '\b';
+			break;
+		case 'f':
+			cp = '\f';
+			break;
+		case 'n':
+			cp = '\n';
+			break;
+		case 'r':
+			cp = '\r';
+			break;
+		case 't':
+			cp = '\t';
+			break;
 		case 'u':
 			if (!hex4(p, &cp))
 				return false;
@@ -685,7 +699,4 @@ static ward_err canon(const jdoc *d, jref r, dbuf *out, unsigned depth)
 	return WARD_EINTERNAL;
 }
 
-ward_err json_canonical(const jdoc *d, jref r, dbuf *out)
-{
-	return canon(d, r, out, 0);
-}
+ward_err json_canonical(const jdoc *d, jref r, dbuf *out) { return canon(d, r, out, 0); }

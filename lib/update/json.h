@@ -28,9 +28,9 @@ typedef uint32_t jref;
 
 typedef struct jnode {
 	jtype type;
-	jref first, last; /* children of an array or object */
-	jref next;        /* next sibling */
-	uint32_t count;   /* children */
+	jref first, last;   /* children of an array or object */
+	jref next;          /* next sibling */
+	uint32_t count;     /* children */
 	size_t key, keylen; /* object member: key offset in strs, length */
 	size_t str, len;    /* J_STR: offset in strs, length */
 	uint64_t num;       /* J_INT */
@@ -47,8 +47,7 @@ void jdoc_free(jdoc *d);
 
 /* Parse len bytes. On failure the document is freed and why (may be NULL)
  * says where: "offset N: reason". */
-ward_err json_parse(jdoc *d, const void *buf, size_t len, char *why, size_t whylen)
-	WARD_WUR;
+ward_err json_parse(jdoc *d, const void *buf, size_t len, char *why, size_t whylen) WARD_WUR;
 
 /* ---- reading ---- */
 static inline const jnode *jget(const jdoc *d, jref r)

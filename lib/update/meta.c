@@ -54,8 +54,8 @@ bool tuf_time_parse(const char *s, size_t n, int64_t *out)
 	/* 2030-01-02T03:04:05Z: exactly this form, so one instant has one
 	 * spelling and nothing (offsets, fractions) is open to interpretation. */
 	unsigned y, mo, d, h, mi, se;
-	if (n != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[19] != 'Z')
+	if (n != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+	    s[19] != 'Z')
 		return false;
 	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
 	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
@@ -165,7 +165,8 @@ static ward_err parse_root(tuf_meta *m, char *why, size_t whylen)
 		if (!ro || !ids || !jobj_u64(d, ro, "threshold", &rk->threshold))
 			BAD("root: role %s needs keyids and threshold", role_names[i]);
 		if (jget(d, ids)->count > WARD_MAX_TUF_KEYS)
-			BAD("root: role %s lists more than %u keys", role_names[i], WARD_MAX_TUF_KEYS);
+			BAD("root: role %s lists more than %u keys", role_names[i],
+			    WARD_MAX_TUF_KEYS);
 		for (jref k = jget(d, ids)->first; k; k = jget(d, k)->next) {
 			uint8_t *id = rk->ids[rk->nids];
 			if (jget(d, k)->type != J_STR ||
@@ -201,7 +202,8 @@ static ward_err parse_metaref(const jdoc *d, jref signed_, const char *file, tuf
 		BAD("meta: bad length for %s", file);
 	jref h = jobj_get(d, f, "hashes");
 	if (h) {
-		if (jget(d, h)->type != J_OBJ || get_hex(d, h, "sha256", ref->sha256, 32) != WARD_OK)
+		if (jget(d, h)->type != J_OBJ ||
+		    get_hex(d, h, "sha256", ref->sha256, 32) != WARD_OK)
 			BAD("meta: hashes of %s need a sha256", file);
 		ref->has_hash = true;
 	}
@@ -316,7 +318,8 @@ ward_err tuf_meta_parse(tuf_meta *m, tuf_role role, const void *buf, size_t len,
 	default:
 		e = WARD_EINTERNAL;
 	}
-	if (e != WARD_OK && e != WARD_ENOMEM && strncmp(why, role_names[role], strlen(role_names[role]))) {
+	if (e != WARD_OK && e != WARD_ENOMEM &&
+	    strncmp(why, role_names[role], strlen(role_names[role]))) {
 		/* Prefix the file so the message stands alone. */
 		char tmp[256];
 		snprintf(tmp, sizeof tmp, "%s", why);
@@ -344,8 +347,8 @@ static const tuf_key *find_key(const tuf_root *root, const uint8_t id[TUF_KEYID_
 	return NULL;
 }
 
-bool tuf_verify(const tuf_root *root, tuf_role role, const tuf_meta *m, size_t *valid,
-		char *why, size_t whylen)
+bool tuf_verify(const tuf_root *root, tuf_role role, const tuf_meta *m, size_t *valid, char *why,
+		size_t whylen)
 {
 	const jdoc *d = &m->doc;
 	dbuf msg;
@@ -382,8 +385,7 @@ bool tuf_verify(const tuf_root *root, tuf_role role, const tuf_meta *m, size_t *
 	*valid = count;
 	if (count >= rk->threshold)
 		return true;
-	snprintf(why, whylen,
-		 "%s.json: %zu valid signature%s from %s keys, threshold is %llu",
+	snprintf(why, whylen, "%s.json: %zu valid signature%s from %s keys, threshold is %llu",
 		 role_names[m->role], count, count == 1 ? "" : "s", role_names[role],
 		 (unsigned long long)rk->threshold);
 	return false;

@@ -93,9 +93,9 @@ static jref hashes_obj(jdoc *d, const uint8_t sha[32])
 	return h;
 }
 
-static ward_err build_root(const tuf_signer *const *keys[TUF_NROLES], const size_t nkeys[TUF_NROLES],
-			   const uint64_t thr[TUF_NROLES], uint64_t version, int64_t expires,
-			   tuf_meta *m, char *why, size_t whylen)
+static ward_err build_root(const tuf_signer *const *keys[TUF_NROLES],
+			   const size_t nkeys[TUF_NROLES], const uint64_t thr[TUF_NROLES],
+			   uint64_t version, int64_t expires, tuf_meta *m, char *why, size_t whylen)
 {
 	jdoc d;
 	jdoc_init(&d);
@@ -155,8 +155,8 @@ static ward_err build_targets(const tuf_target *t, size_t n, uint64_t version, i
 		jref o = jnew(&d, J_OBJ), c = jnew(&d, J_OBJ), w = jnew(&d, J_OBJ);
 		if (!o || !c || !w || !jobj_put(&d, w, "version", jnew_int(&d, t[i].pkg_version)) ||
 		    !jobj_put(&d, w, "channel", jnew_strz(&d, t[i].channel)) ||
-		    !jobj_put(&d, w, "released", jnew_strz(&d, rel)) || !jobj_put(&d, c, "ward", w) ||
-		    !jobj_put(&d, o, "custom", c) ||
+		    !jobj_put(&d, w, "released", jnew_strz(&d, rel)) ||
+		    !jobj_put(&d, c, "ward", w) || !jobj_put(&d, o, "custom", c) ||
 		    !jobj_put(&d, o, "length", jnew_int(&d, t[i].length)) ||
 		    !jobj_put(&d, o, "hashes", hashes_obj(&d, t[i].sha256)) ||
 		    !jobj_put(&d, to, t[i].name, o))
@@ -247,13 +247,14 @@ static ward_err make_root(const ward_repo_role_keys keys[4], uint64_t version, i
 		ptrs[r] = (const tuf_signer *const *)all[r];
 		thr[r] = keys[r].threshold ? keys[r].threshold : 1;
 		if (keys[r].n == 0 || keys[r].n > WARD_MAX_TUF_KEYS) {
-			WHY("role %s needs 1 to %u keys", tuf_role_name((tuf_role)r), WARD_MAX_TUF_KEYS);
+			WHY("role %s needs 1 to %u keys", tuf_role_name((tuf_role)r),
+			    WARD_MAX_TUF_KEYS);
 			e = WARD_EINVAL;
 			break;
 		}
 		if (thr[r] > keys[r].n) {
-			WHY("role %s: threshold %llu is more than its %zu keys", tuf_role_name((tuf_role)r),
-			    (unsigned long long)thr[r], keys[r].n);
+			WHY("role %s: threshold %llu is more than its %zu keys",
+			    tuf_role_name((tuf_role)r), (unsigned long long)thr[r], keys[r].n);
 			e = WARD_EINVAL;
 			break;
 		}
@@ -489,8 +490,8 @@ ward_err ward_repo_add(const char *dir, const ward_repo_target *t, const ward_re
 		if (!strcmp(cur.targets[i].name, nt.name))
 			continue; /* replaced (a promotion or a re-release) */
 		if (cur.targets[i].pkg_version == nt.pkg_version) {
-			WHY("version %llu is already listed as %s", (unsigned long long)nt.pkg_version,
-			    cur.targets[i].name);
+			WHY("version %llu is already listed as %s",
+			    (unsigned long long)nt.pkg_version, cur.targets[i].name);
 			e = WARD_EINVAL;
 			goto out;
 		}
@@ -600,7 +601,8 @@ static ward_err sign_with(tuf_meta *m, const tuf_root *root, tuf_role r, const c
 		if (e != WARD_OK)
 			break;
 		if (!tuf_signer_has_private(k) || !tuf_role_has_key(root, r, tuf_signer_id(k))) {
-			WHY("%s: not a private %s key of this repository", paths[i], tuf_role_name(r));
+			WHY("%s: not a private %s key of this repository", paths[i],
+			    tuf_role_name(r));
 			e = WARD_EINVAL;
 		} else {
 			e = tuf_meta_sign(m, k);
@@ -611,8 +613,8 @@ static ward_err sign_with(tuf_meta *m, const tuf_root *root, tuf_role r, const c
 }
 
 ward_err ward_repo_publish(const char *dir, const char *const *snapshot_keys, size_t nsnap,
-			   const char *const *timestamp_keys, size_t nts, const ward_repo_opts *opts,
-			   char *why, size_t whylen)
+			   const char *const *timestamp_keys, size_t nts,
+			   const ward_repo_opts *opts, char *why, size_t whylen)
 {
 	char p[4096], dummy[1];
 	tuf_meta root, pub, tg, snap, ts;
@@ -684,8 +686,8 @@ ward_err ward_repo_publish(const char *dir, const char *const *snapshot_keys, si
 		goto out;
 
 	/* Snapshot and timestamp: online keys, new versions every publish. */
-	e = build_ref(TUF_SNAPSHOT, snapv + 1, expiry(opts, TUF_SNAPSHOT), "targets.json", tg.version,
-		      &tgbytes, &snap, why, whylen);
+	e = build_ref(TUF_SNAPSHOT, snapv + 1, expiry(opts, TUF_SNAPSHOT), "targets.json",
+		      tg.version, &tgbytes, &snap, why, whylen);
 	if (e == WARD_OK)
 		e = sign_with(&snap, &root.u.root, TUF_SNAPSHOT, snapshot_keys, nsnap, why, whylen);
 	if (e == WARD_OK && !tuf_verify(&root.u.root, TUF_SNAPSHOT, &snap, &valid, why, whylen))
@@ -711,19 +713,23 @@ ward_err ward_repo_publish(const char *dir, const char *const *snapshot_keys, si
 			goto out;
 		e = save_meta(p, &root, &rootbytes, why, whylen);
 		if (e == WARD_OK)
-			e = fs_path(p, sizeof p, "%s/public/root.json", dir) ? WARD_OK : WARD_ELIMIT;
+			e = fs_path(p, sizeof p, "%s/public/root.json", dir) ? WARD_OK
+									     : WARD_ELIMIT;
 		if (e == WARD_OK)
 			e = save_meta(p, &root, NULL, why, whylen);
 		if (e != WARD_OK)
 			goto out;
 	}
 	e = WARD_ELIMIT;
-	if (!fs_path(p, sizeof p, "%s/public/%llu.targets.json", dir, (unsigned long long)tg.version))
+	if (!fs_path(p, sizeof p, "%s/public/%llu.targets.json", dir,
+		     (unsigned long long)tg.version))
 		goto out;
 	e = fs_write_atomic(p, tgbytes.s, tgbytes.len);
 	if (e == WARD_OK)
 		e = fs_path(p, sizeof p, "%s/public/%llu.snapshot.json", dir,
-			    (unsigned long long)snap.version) ? WARD_OK : WARD_ELIMIT;
+			    (unsigned long long)snap.version)
+			    ? WARD_OK
+			    : WARD_ELIMIT;
 	if (e == WARD_OK)
 		e = fs_write_atomic(p, snapbytes.s, snapbytes.len);
 	if (e == WARD_OK)

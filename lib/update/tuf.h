@@ -47,8 +47,7 @@ bool tuf_memeq(const void *a, const void *b, size_t n);
 /* An Ed25519 signing key read from a PEM file (private) or its public half
  * (public or private PEM). */
 typedef struct tuf_signer tuf_signer;
-ward_err tuf_signer_load(const char *pem_path, tuf_signer **out, char *why, size_t whylen)
-	WARD_WUR;
+ward_err tuf_signer_load(const char *pem_path, tuf_signer **out, char *why, size_t whylen) WARD_WUR;
 void tuf_signer_free(tuf_signer *s);
 const uint8_t *tuf_signer_pub(const tuf_signer *s);
 const uint8_t *tuf_signer_id(const tuf_signer *s);
@@ -108,8 +107,8 @@ typedef struct tuf_meta {
 	tuf_role role;
 	uint64_t version;
 	int64_t expires;
-	jdoc doc;      /* the whole envelope {"signed":..., "signatures":[...]} */
-	jref signed_;  /* the "signed" object */
+	jdoc doc;     /* the whole envelope {"signed":..., "signatures":[...]} */
+	jref signed_; /* the "signed" object */
 	union {
 		tuf_root root;
 		tuf_metaref snapshot; /* timestamp: its snapshot.json */
@@ -131,8 +130,8 @@ ward_err tuf_meta_parse(tuf_meta *m, tuf_role role, const void *buf, size_t len,
  * canonical "signed" part of m verifies; true if at least the role's
  * threshold. Each key counts once, however often it signed. *valid receives
  * the count. */
-bool tuf_verify(const tuf_root *root, tuf_role role, const tuf_meta *m, size_t *valid,
-		char *why, size_t whylen);
+bool tuf_verify(const tuf_root *root, tuf_role role, const tuf_meta *m, size_t *valid, char *why,
+		size_t whylen);
 
 /* Add (or replace) the signature of signer on m's signed part. */
 ward_err tuf_meta_sign(tuf_meta *m, const tuf_signer *s) WARD_WUR;

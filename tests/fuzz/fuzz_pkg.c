@@ -33,9 +33,16 @@ static ward_pkg *base_pkg(void)
 		{"main.ndb", (const uint8_t *)base_ndb, sizeof base_ndb - 1},
 	};
 	ward_pkg_build_in in = {
-		.version = 100, .created = 1704067200, .engine_min = 1,
-		.engine_max = WARD_PKG_ENGINE_ANY, .platforms = plat, .nplatforms = 1,
-		.changelog = log, .nchangelog = 1, .members = m, .nmembers = 2,
+		.version = 100,
+		.created = 1704067200,
+		.engine_min = 1,
+		.engine_max = WARD_PKG_ENGINE_ANY,
+		.platforms = plat,
+		.nplatforms = 1,
+		.changelog = log,
+		.nchangelog = 1,
+		.members = m,
+		.nmembers = 2,
 	};
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -85,12 +92,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	if (mode == 2) {
 		unsigned n = 0;
-		ward_err e = ward_pkg_lint_line(name, (const char *)data, size, NULL, NULL, NULL, &n);
+		ward_err e =
+			ward_pkg_lint_line(name, (const char *)data, size, NULL, NULL, NULL, &n);
 		(void)e;
 	} else {
 		uint32_t lo, hi;
 		char sig[64];
-		(void)ward_pkg_line_flevel(name, (const char *)data, size, &lo, &hi, sig, sizeof sig);
+		(void)ward_pkg_line_flevel(name, (const char *)data, size, &lo, &hi, sig,
+					   sizeof sig);
 	}
 	return 0;
 }

@@ -25,8 +25,7 @@
 
 static char tmpdir[256];
 
-static const char eicar[] =
-	"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+static const char eicar[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
 static ward_db *load_text(const char *name, const char *text)
 {
@@ -169,7 +168,8 @@ static void repeated_scans_do_not_grow_heap(void **state)
 		/* 50 rounds x 3 scans: even a 64-byte leak per scan would add
 		 * 9,600 bytes; allow 4 KiB of allocator noise. */
 		if (round > 10 && used > base + 4096)
-			fail_msg("heap grew from %zu to %zu bytes after %d rounds", base, used, round);
+			fail_msg("heap grew from %zu to %zu bytes after %d rounds", base, used,
+				 round);
 	}
 	free(z);
 	ward_db_free(db);
@@ -224,8 +224,10 @@ static void scantime_holds_against_everywhere_anchors(void **state)
 	char *text = malloc(cap);
 	assert_non_null(text);
 	for (int i = 0; i < 300; i++)
-		n += (size_t)snprintf(text + n, cap - n, "Sp.%d:0:*:2020{-%d}2020?" "?(%02x|%02x)\n", i,
-				      8 + i % 57, 0x21 + i % 90, 0x22 + i % 90);
+		n += (size_t)snprintf(text + n, cap - n,
+				      "Sp.%d:0:*:2020{-%d}2020?"
+				      "?(%02x|%02x)\n",
+				      i, 8 + i % 57, 0x21 + i % 90, 0x22 + i % 90);
 	ward_db *db = load_text("sp.ndb", text);
 	free(text);
 	size_t len = 4u << 20;
@@ -259,8 +261,8 @@ static void scantime_holds_against_everywhere_anchors(void **state)
 static void pcre_backtracking_is_bounded(void **state)
 {
 	(void)state;
-	ward_db *db = load_text("p.ldb",
-				"Pcre.Catastrophic;Engine:81-255,Target:0;0&1;61616161;0/(a+)+$/\n");
+	ward_db *db = load_text(
+		"p.ldb", "Pcre.Catastrophic;Engine:81-255,Target:0;0&1;61616161;0/(a+)+$/\n");
 	size_t len = 1u << 20;
 	unsigned char *junk = malloc(len);
 	assert_non_null(junk);

@@ -74,9 +74,16 @@ static ward_err build(uint64_t version, const char *ndb, const char *hdb,
 	if (ndb)
 		m[n++] = (ward_pkg_member_in){"main.ndb", (const uint8_t *)ndb, strlen(ndb)};
 	ward_pkg_build_in in = {
-		.version = version, .created = 1704067200, .engine_min = 190,
-		.engine_max = WARD_PKG_ENGINE_ANY, .platforms = plat2, .nplatforms = 2,
-		.changelog = log1, .nchangelog = 2, .members = m, .nmembers = n,
+		.version = version,
+		.created = 1704067200,
+		.engine_min = 190,
+		.engine_max = WARD_PKG_ENGINE_ANY,
+		.platforms = plat2,
+		.nplatforms = 2,
+		.changelog = log1,
+		.nchangelog = 2,
+		.members = m,
+		.nmembers = n,
 	};
 	return ward_pkg_build(&in, key, out, len, NULL, 0);
 }
@@ -195,36 +202,46 @@ static void test_canonical_manifest(void **state)
 	snprintf(fl, sizeof fl, "file: %s %zu main.ndb\n", hex, strlen(ndb));
 	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb), WARD_OK);
 	/* unsorted and duplicate platforms, none at all */
-	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\nplatform: linux/i386\n", fl), ndb),
-			 WARD_ECORRUPT);
-	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\nplatform: linux/x86_64\n", fl), ndb),
+	assert_int_equal(
+		parse_with_manifest(MAN("platform: linux/x86_64\nplatform: linux/i386\n", fl), ndb),
+		WARD_ECORRUPT);
+	assert_int_equal(parse_with_manifest(
+				 MAN("platform: linux/x86_64\nplatform: linux/x86_64\n", fl), ndb),
 			 WARD_ECORRUPT);
 	assert_int_equal(parse_with_manifest(MAN("", fl), ndb), WARD_ECORRUPT);
-	assert_int_equal(parse_with_manifest(MAN("platform: Linux/x86_64\n", fl), ndb), WARD_ECORRUPT);
+	assert_int_equal(parse_with_manifest(MAN("platform: Linux/x86_64\n", fl), ndb),
+			 WARD_ECORRUPT);
 	/* wrong size, wrong hash, uppercase hex, wrong name, leading zero */
 	snprintf(fl, sizeof fl, "file: %s %zu main.ndb\n", hex, strlen(ndb) + 1);
-	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb), WARD_ECORRUPT);
+	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb),
+			 WARD_ECORRUPT);
 	char bad[65];
 	memcpy(bad, hex, 65);
 	bad[0] = bad[0] == '0' ? '1' : '0';
 	snprintf(fl, sizeof fl, "file: %s %zu main.ndb\n", bad, strlen(ndb));
-	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb), WARD_ECORRUPT);
+	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb),
+			 WARD_ECORRUPT);
 	for (int i = 0; i < 64; i++)
 		bad[i] = (char)(hex[i] >= 'a' ? hex[i] - 32 : hex[i]);
 	bad[64] = '\0';
 	if (strcmp(bad, hex) != 0) {
 		snprintf(fl, sizeof fl, "file: %s %zu main.ndb\n", bad, strlen(ndb));
-		assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb), WARD_ECORRUPT);
+		assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb),
+				 WARD_ECORRUPT);
 	}
 	snprintf(fl, sizeof fl, "file: %s %zu main.hdb\n", hex, strlen(ndb));
-	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb), WARD_ECORRUPT);
+	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb),
+			 WARD_ECORRUPT);
 	snprintf(fl, sizeof fl, "file: %s 0%zu main.ndb\n", hex, strlen(ndb));
-	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb), WARD_ECORRUPT);
+	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb),
+			 WARD_ECORRUPT);
 	/* a control character, an unknown trailing line */
 	snprintf(fl, sizeof fl, "changelog: a\tb\nfile: %s %zu main.ndb\n", hex, strlen(ndb));
-	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb), WARD_ECORRUPT);
+	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb),
+			 WARD_ECORRUPT);
 	snprintf(fl, sizeof fl, "file: %s %zu main.ndb\nextra: 1\n", hex, strlen(ndb));
-	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb), WARD_ECORRUPT);
+	assert_int_equal(parse_with_manifest(MAN("platform: linux/x86_64\n", fl), ndb),
+			 WARD_ECORRUPT);
 #undef MAN
 }
 
@@ -234,9 +251,15 @@ static void test_build_rejects(void **state)
 	uint8_t *out = NULL;
 	size_t len;
 	const char *badplat[] = {"linux"};
-	ward_pkg_member_in m[2] = {{"a.ndb", (const uint8_t *)"x", 1}, {"a.ndb", (const uint8_t *)"y", 1}};
-	ward_pkg_build_in in = {.version = 1, .engine_min = 1, .engine_max = 2, .platforms = plat2,
-				.nplatforms = 2, .members = m, .nmembers = 2};
+	ward_pkg_member_in m[2] = {{"a.ndb", (const uint8_t *)"x", 1},
+				   {"a.ndb", (const uint8_t *)"y", 1}};
+	ward_pkg_build_in in = {.version = 1,
+				.engine_min = 1,
+				.engine_max = 2,
+				.platforms = plat2,
+				.nplatforms = 2,
+				.members = m,
+				.nmembers = 2};
 	assert_int_equal(ward_pkg_build(&in, NULL, &out, &len, NULL, 0), WARD_EINVAL); /* dup */
 	in.nmembers = 1;
 	m[0].name = "../x.ndb";
@@ -276,7 +299,8 @@ static void delta_roundtrip(const char *ndb1, const char *hdb1, const char *ndb2
 		assert_true(found);
 		ward_pkg_free(dp);
 	}
-	assert_int_equal(ward_pkg_apply_delta(a, al, d, dl, pub, &r, &rl, why, sizeof why), WARD_OK);
+	assert_int_equal(ward_pkg_apply_delta(a, al, d, dl, pub, &r, &rl, why, sizeof why),
+			 WARD_OK);
 	assert_int_equal(rl, bl);
 	assert_memory_equal(r, b, bl);
 	ward_pkg_buf_free(r);
@@ -312,7 +336,8 @@ static void test_delta(void **state)
 	for (int i = 0; i < 5000; i++) {
 		p1 += (size_t)snprintf(big1 + p1, 200000 - p1, "S.%d:0:*:%08x%08x\n", i, i, i * 7);
 		if (i % 997 != 3)
-			p2 += (size_t)snprintf(big2 + p2, 200000 - p2, "S.%d:0:*:%08x%08x\n", i, i, i * 7);
+			p2 += (size_t)snprintf(big2 + p2, 200000 - p2, "S.%d:0:*:%08x%08x\n", i, i,
+					       i * 7);
 		if (i % 1200 == 5)
 			p2 += (size_t)snprintf(big2 + p2, 200000 - p2, "N.%d:0:*:%08x\n", i, i);
 	}
@@ -346,14 +371,16 @@ static ward_err apply_script_text(const char *base_ndb, const char *target_ndb, 
 	pkg_hex(h, 32, th);
 	snprintf(man, sizeof man,
 		 "format: 1\nkind: delta\nversion: 11\nbase-version: 10\nbase-sha256: %s\n"
-		 "target-sha256: %s\ntarget-size: %zu\n", bh, th, bl);
+		 "target-sha256: %s\ntarget-size: %zu\n",
+		 bh, th, bl);
 	ward_pkg_member_in m[3] = {
 		{".manifest", (const uint8_t *)tm->manifest, tm->manifest_len},
 		{".signature", b + bl - WARD_PKG_TRAILER_LEN, WARD_PKG_TRAILER_LEN},
 		{"edit:main.ndb", (const uint8_t *)script, strlen(script)},
 	};
-	assert_int_equal(pkg_assemble(WARD_PKG_KIND_DELTA, man, strlen(man), m, 3, false, &d, &dl,
-				      NULL, 0), WARD_OK);
+	assert_int_equal(
+		pkg_assemble(WARD_PKG_KIND_DELTA, man, strlen(man), m, 3, false, &d, &dl, NULL, 0),
+		WARD_OK);
 	assert_int_equal(ward_pkg_parse(d, dl, &dp, NULL, 0), WARD_OK);
 	e = pkg_delta_rebuild(bp, dp, &r, &rl, NULL, 0);
 	if (e == WARD_OK)
@@ -381,9 +408,11 @@ static void test_edit_scripts(void **state)
 	assert_int_equal(apply_script_text(base, target, "d2 0\n"), WARD_ECORRUPT);
 	assert_int_equal(apply_script_text(base, target, "d0 1\n"), WARD_ECORRUPT);
 	assert_int_equal(apply_script_text(base, target, "d02 1\n"), WARD_ECORRUPT);
-	assert_int_equal(apply_script_text(base, target, "d2 18446744073709551615\n"), WARD_ECORRUPT);
+	assert_int_equal(apply_script_text(base, target, "d2 18446744073709551615\n"),
+			 WARD_ECORRUPT);
 	assert_int_equal(apply_script_text(base, target, "a9 1 2\nX\n"), WARD_ECORRUPT);
-	assert_int_equal(apply_script_text(base, target, "a1 2 2\nX\n"), WARD_ECORRUPT); /* line count */
+	assert_int_equal(apply_script_text(base, target, "a1 2 2\nX\n"),
+			 WARD_ECORRUPT); /* line count */
 	assert_int_equal(apply_script_text(base, target, "a1 1 99\nX\n"), WARD_ECORRUPT);
 	assert_int_equal(apply_script_text(base, target, "x1 1\n"), WARD_ECORRUPT);
 	/* applies but gives other bytes: the manifest hash refuses it */
@@ -408,7 +437,8 @@ static int lint(const char *file, const char *line, char *last)
 {
 	struct findings f = {0, ""};
 	unsigned n = 0;
-	assert_int_equal(ward_pkg_lint_line(file, line, strlen(line), NULL, collect, &f, &n), WARD_OK);
+	assert_int_equal(ward_pkg_lint_line(file, line, strlen(line), NULL, collect, &f, &n),
+			 WARD_OK);
 	assert_int_equal((int)n, f.n);
 	if (last)
 		snprintf(last, 256, "%s", f.last);
@@ -429,12 +459,17 @@ static void test_lint(void **state)
 	assert_int_equal(lint("a.ndb", "Bad:0:*:4g4g", last), 1);
 	assert_non_null(strstr(last, "does not load"));
 	assert_int_equal(lint("a.hdb", "900150983cd24fb0d6963f7d28e17f72:3:H", NULL), 0);
-	assert_int_equal(lint("a.ldb", "P;Engine:81-255,Target:0;0&1;4142434445;0/(a+)+$/", last), 1);
+	assert_int_equal(lint("a.ldb", "P;Engine:81-255,Target:0;0&1;4142434445;0/(a+)+$/", last),
+			 1);
 	assert_non_null(strstr(last, "nested unbounded"));
-	assert_int_equal(lint("a.ldb", "P;Engine:81-255,Target:0;0&1;4142434445;0/(ab)+c*[(+]+/", NULL), 0);
-	assert_int_equal(lint("a.ldb", "P;Engine:81-255,Target:0;0&1;4142434445;0/(a{2,})*/", NULL), 1);
-	assert_int_equal(lint("a.ldb", "P;Engine:81-255,Target:0;0&1;4142434445;0/(a{2,5})*/", NULL), 0);
-	assert_int_equal(lint("a.ldb", "P;Engine:81-255,Target:0;0&1;4142434445;0/(a++)+/", NULL), 0);
+	assert_int_equal(
+		lint("a.ldb", "P;Engine:81-255,Target:0;0&1;4142434445;0/(ab)+c*[(+]+/", NULL), 0);
+	assert_int_equal(lint("a.ldb", "P;Engine:81-255,Target:0;0&1;4142434445;0/(a{2,})*/", NULL),
+			 1);
+	assert_int_equal(
+		lint("a.ldb", "P;Engine:81-255,Target:0;0&1;4142434445;0/(a{2,5})*/", NULL), 0);
+	assert_int_equal(lint("a.ldb", "P;Engine:81-255,Target:0;0&1;4142434445;0/(a++)+/", NULL),
+			 0);
 	/* a wide alternation, in a body pattern and in a regex */
 	char line[8192];
 	size_t p = (size_t)snprintf(line, sizeof line, "Alt:0:*:41424344(");
@@ -456,7 +491,8 @@ static void test_flevel(void **state)
 	(void)state;
 	uint32_t lo, hi;
 	char name[32];
-	assert_true(ward_pkg_line_flevel("a.ndb", "N:0:*:4142:51:210", 17, &lo, &hi, name, sizeof name));
+	assert_true(ward_pkg_line_flevel("a.ndb", "N:0:*:4142:51:210", 17, &lo, &hi, name,
+					 sizeof name));
 	assert_int_equal(lo, 51);
 	assert_int_equal(hi, 210);
 	assert_string_equal(name, "N");
@@ -513,7 +549,8 @@ static void test_alloc_failures(void **state)
 	size_t al, bl;
 	assert_int_equal(build(10, NDB1, HDB1, sec, &a, &al), WARD_OK);
 	assert_int_equal(build(11, "A.One:0:*:414243444546474849\nA.Z:0:*:5a5a5a5a5a5a5a51\n", HDB1,
-			       sec, &b, &bl), WARD_OK);
+			       sec, &b, &bl),
+			 WARD_OK);
 	bool ok = false;
 	for (long n = 0; n < 10000 && !ok; n++) {
 		uint8_t *x = NULL, *d = NULL, *r = NULL;
@@ -523,10 +560,12 @@ static void test_alloc_failures(void **state)
 		ward_err e1 = build(10, NDB1, HDB1, sec, &x, &xl);
 		ward_err e2 = ward_pkg_verify(a, al, pub, &p, NULL, 0);
 		ward_err e3 = ward_pkg_delta(a, al, b, bl, sec, &d, &dl, NULL, 0);
-		ward_err e4 = e3 == WARD_OK ? ward_pkg_apply_delta(a, al, d, dl, pub, &r, &rl, NULL, 0)
-					    : WARD_ENOMEM;
+		ward_err e4 = e3 == WARD_OK
+				      ? ward_pkg_apply_delta(a, al, d, dl, pub, &r, &rl, NULL, 0)
+				      : WARD_ENOMEM;
 		unsigned nf;
-		ward_err e5 = ward_pkg_lint_line("a.ndb", "S:0:*:4142??43", 14, NULL, NULL, NULL, &nf);
+		ward_err e5 =
+			ward_pkg_lint_line("a.ndb", "S:0:*:4142??43", 14, NULL, NULL, NULL, &nf);
 		ward_alloc_fail_after(-1);
 		/* Either it worked or it says ENOMEM (or ELIMIT from a full
 		 * buffer); never a crash, never a wrong verdict. */
@@ -539,7 +578,8 @@ static void test_alloc_failures(void **state)
 			assert_memory_equal(x, a, al);
 		if (e4 == WARD_OK)
 			assert_memory_equal(r, b, bl);
-		ok = e1 == WARD_OK && e2 == WARD_OK && e3 == WARD_OK && e4 == WARD_OK && e5 == WARD_OK;
+		ok = e1 == WARD_OK && e2 == WARD_OK && e3 == WARD_OK && e4 == WARD_OK &&
+		     e5 == WARD_OK;
 		ward_pkg_free(p);
 		ward_pkg_buf_free(x);
 		ward_pkg_buf_free(d);

@@ -29,10 +29,10 @@
 
 /* Descriptors made before the sandbox, shared with the child. */
 struct fixture {
-	int ipc[2];    /* ipc[1] is the child's socket to us */
+	int ipc[2]; /* ipc[1] is the child's socket to us */
 	int pipe_r, pipe_w;
-	int ro_fd;     /* a regular file opened read-only */
-	char dir[64];  /* scratch directory */
+	int ro_fd;    /* a regular file opened read-only */
+	char dir[64]; /* scratch directory */
 };
 
 static struct fixture fx;
@@ -186,10 +186,7 @@ static int child_kill_parent(void)
 	return kill(getppid(), 0) == 0 ? CHILD_CHECK_FAILED : CHILD_OK + 1;
 }
 
-static int child_abort(void)
-{
-	abort();
-}
+static int child_abort(void) { abort(); }
 
 /* ---- tests ---- */
 
@@ -227,12 +224,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define SKIP_UNSUPPORTED()                                                      \
-	do {                                                                    \
-		if (!ward_sandbox_supported()) {                                \
+#define SKIP_UNSUPPORTED() \
+	do { \
+		if (!ward_sandbox_supported()) { \
 			print_message("seccomp not available here: skipped\n"); \
-			skip();                                                 \
-		}                                                               \
+			skip(); \
+		} \
 	} while (0)
 
 static void test_bad_flags(void **state)

@@ -51,8 +51,18 @@ static void test_json_accepts(void **state)
 {
 	(void)state;
 	static const char *const ok[] = {
-		"{}", "[]", "0", "123", "\"x\"", "true", "false", "null", " {\"a\" : [1, 2, {\"b\":null}]} ",
-		"\"\\u00e9\\ud83d\\ude00\\n\\\"\"", "\"\xc3\xa9\"", "18446744073709551615",
+		"{}",
+		"[]",
+		"0",
+		"123",
+		"\"x\"",
+		"true",
+		"false",
+		"null",
+		" {\"a\" : [1, 2, {\"b\":null}]} ",
+		"\"\\u00e9\\ud83d\\ude00\\n\\\"\"",
+		"\"\xc3\xa9\"",
+		"18446744073709551615",
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		if (parse_str(ok[i]) != WARD_OK)
@@ -64,11 +74,29 @@ static void test_json_refuses(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"",           "{",           "{\"a\":1,}",     "[1,]",       "{\"a\":1,\"a\":2}",
-		"1.5",        "-1",          "1e3",            "01",         "18446744073709551616",
-		"\"\\u0000\"", "\"a\nb\"",    "\"\\ud800\"",    "\"\\udc00\"", "\"\xc0\xaf\"",
-		"\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "{} x", "tru", "{\"a\" 1}", "\"\\x\"",
-		"[1 2]",      "{1:2}",
+		"",
+		"{",
+		"{\"a\":1,}",
+		"[1,]",
+		"{\"a\":1,\"a\":2}",
+		"1.5",
+		"-1",
+		"1e3",
+		"01",
+		"18446744073709551616",
+		"\"\\u0000\"",
+		"\"a\nb\"",
+		"\"\\ud800\"",
+		"\"\\udc00\"",
+		"\"\xc0\xaf\"",
+		"\"\xed\xa0\x80\"",
+		"\"\xf4\x90\x80\x80\"",
+		"{} x",
+		"tru",
+		"{\"a\" 1}",
+		"\"\\x\"",
+		"[1 2]",
+		"{1:2}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		if (parse_str(bad[i]) == WARD_OK)
@@ -120,11 +148,13 @@ static void test_json_canonical(void **state)
 	(void)state;
 	jdoc d;
 	dbuf out;
-	const char *in = "{ \"b\": [1, \"x\\\"y\\\\z\\n\"], \"a\": {\"d\": true, \"c\": null}, \"aa\": 0 }";
+	const char *in =
+		"{ \"b\": [1, \"x\\\"y\\\\z\\n\"], \"a\": {\"d\": true, \"c\": null}, \"aa\": 0 }";
 	assert_int_equal(json_parse(&d, in, strlen(in), NULL, 0), WARD_OK);
 	dbuf_init(&out, 1 << 20);
 	assert_int_equal(json_canonical(&d, d.root, &out), WARD_OK);
-	assert_string_equal(out.s, "{\"a\":{\"c\":null,\"d\":true},\"aa\":0,\"b\":[1,\"x\\\"y\\\\z\\u000a\"]}");
+	assert_string_equal(
+		out.s, "{\"a\":{\"c\":null,\"d\":true},\"aa\":0,\"b\":[1,\"x\\\"y\\\\z\\u000a\"]}");
 	/* The canonical form parses back to the same canonical form. */
 	jdoc d2;
 	dbuf out2;
@@ -141,7 +171,8 @@ static void test_json_canonical(void **state)
 static void test_json_alloc_failures(void **state)
 {
 	(void)state;
-	const char *in = "{\"signed\":{\"_type\":\"x\",\"k\":[1,2,3,{\"z\":\"\\u00e9\"}]},\"signatures\":[]}";
+	const char *in =
+		"{\"signed\":{\"_type\":\"x\",\"k\":[1,2,3,{\"z\":\"\\u00e9\"}]},\"signatures\":[]}";
 	for (long n = 0; n < 200; n++) {
 		jdoc d;
 		ward_alloc_fail_after(n);
@@ -169,10 +200,10 @@ static void test_time(void **state)
 	assert_int_equal(t, 1709210096);
 	tuf_time_format(t, buf);
 	assert_string_equal(buf, "2024-02-29T12:34:56Z");
-	static const char *const bad[] = {"2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z",
-					  "2024-01-01T24:00:00Z", "2024-01-01 00:00:00Z",
+	static const char *const bad[] = {"2023-02-29T00:00:00Z",      "2024-13-01T00:00:00Z",
+					  "2024-01-01T24:00:00Z",      "2024-01-01 00:00:00Z",
 					  "2024-01-01T00:00:00+00:00", "2024-01-01T00:00:00.5Z",
-					  "1969-12-31T23:59:59Z", "2024-1-01T00:00:00Z"};
+					  "1969-12-31T23:59:59Z",      "2024-1-01T00:00:00Z"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_false(tuf_time_parse(bad[i], strlen(bad[i]), &t));
 	for (int64_t x = 0; x < 4102444800; x += 86400 * 37 + 3671) {
@@ -329,7 +360,8 @@ static void test_root_keyid_must_match(void **state)
 	assert_non_null(pub);
 	pub += strlen("\"public\":\"");
 	*pub = *pub == 'a' ? 'b' : 'a';
-	assert_int_equal(tuf_meta_parse(&m, TUF_ROOT, out.s, out.len, why, sizeof why), WARD_ECORRUPT);
+	assert_int_equal(tuf_meta_parse(&m, TUF_ROOT, out.s, out.len, why, sizeof why),
+			 WARD_ECORRUPT);
 	assert_non_null(strstr(why, "not the SHA-256"));
 	dbuf_free(&out);
 	tuf_meta_free(&m);
@@ -350,31 +382,40 @@ static void test_meta_shape(void **state)
 		"{\"signed\":{\"_type\":\"timestamp\",\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\",\"meta\":{}},\"signatures\":[]}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		assert_int_not_equal(tuf_meta_parse(&m, TUF_TIMESTAMP, bad[i], strlen(bad[i]), why, sizeof why),
-				     WARD_OK);
-	const char *good = "{\"signed\":{\"_type\":\"timestamp\",\"version\":3,\"expires\":\"2030-01-01T00:00:00Z\",\"meta\":{\"snapshot.json\":{\"version\":2,\"length\":10}}},\"signatures\":[]}";
-	assert_int_equal(tuf_meta_parse(&m, TUF_TIMESTAMP, good, strlen(good), why, sizeof why), WARD_OK);
+		assert_int_not_equal(
+			tuf_meta_parse(&m, TUF_TIMESTAMP, bad[i], strlen(bad[i]), why, sizeof why),
+			WARD_OK);
+	const char *good =
+		"{\"signed\":{\"_type\":\"timestamp\",\"version\":3,\"expires\":\"2030-01-01T00:00:00Z\",\"meta\":{\"snapshot.json\":{\"version\":2,\"length\":10}}},\"signatures\":[]}";
+	assert_int_equal(tuf_meta_parse(&m, TUF_TIMESTAMP, good, strlen(good), why, sizeof why),
+			 WARD_OK);
 	assert_int_equal(m.version, 3);
 	assert_int_equal(m.u.snapshot.version, 2);
 	assert_int_equal(m.u.snapshot.length, 10);
 	assert_false(m.u.snapshot.has_hash);
 	/* the wrong _type for the role */
-	assert_int_not_equal(tuf_meta_parse(&m, TUF_SNAPSHOT, good, strlen(good), why, sizeof why), WARD_OK);
+	assert_int_not_equal(tuf_meta_parse(&m, TUF_SNAPSHOT, good, strlen(good), why, sizeof why),
+			     WARD_OK);
 	/* targets: bad names, duplicate versions */
-#define TG "{\"signed\":{\"_type\":\"targets\",\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\",\"targets\":{" \
-			 "\"%s\":{\"length\":1,\"hashes\":{\"sha256\":\"%064d\"},\"custom\":{\"ward\":{\"version\":%d,\"channel\":\"stable\",\"released\":\"2024-01-01T00:00:00Z\"}}}," \
-			 "\"b\":{\"length\":1,\"hashes\":{\"sha256\":\"%064d\"},\"custom\":{\"ward\":{\"version\":2,\"channel\":\"stable\",\"released\":\"2024-01-01T00:00:00Z\"}}}" \
-			 "}},\"signatures\":[]}"
+#define TG \
+	"{\"signed\":{\"_type\":\"targets\",\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\",\"targets\":{" \
+	"\"%s\":{\"length\":1,\"hashes\":{\"sha256\":\"%064d\"},\"custom\":{\"ward\":{\"version\":%d,\"channel\":\"stable\",\"released\":\"2024-01-01T00:00:00Z\"}}}," \
+	"\"b\":{\"length\":1,\"hashes\":{\"sha256\":\"%064d\"},\"custom\":{\"ward\":{\"version\":2,\"channel\":\"stable\",\"released\":\"2024-01-01T00:00:00Z\"}}}" \
+	"}},\"signatures\":[]}"
 	char buf[2048];
 	snprintf(buf, sizeof buf, TG, "a", 0, 1, 0);
-	assert_int_equal(tuf_meta_parse(&m, TUF_TARGETS, buf, strlen(buf), why, sizeof why), WARD_OK);
+	assert_int_equal(tuf_meta_parse(&m, TUF_TARGETS, buf, strlen(buf), why, sizeof why),
+			 WARD_OK);
 	assert_int_equal(m.ntargets, 2);
 	snprintf(buf, sizeof buf, TG, "a", 0, 2, 0);
-	assert_int_not_equal(tuf_meta_parse(&m, TUF_TARGETS, buf, strlen(buf), why, sizeof why), WARD_OK);
+	assert_int_not_equal(tuf_meta_parse(&m, TUF_TARGETS, buf, strlen(buf), why, sizeof why),
+			     WARD_OK);
 	static const char *const names[] = {"../x", ".hidden", "a/b", ""};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		snprintf(buf, sizeof buf, TG, names[i], 0, 1, 0);
-		assert_int_not_equal(tuf_meta_parse(&m, TUF_TARGETS, buf, strlen(buf), why, sizeof why), WARD_OK);
+		assert_int_not_equal(
+			tuf_meta_parse(&m, TUF_TARGETS, buf, strlen(buf), why, sizeof why),
+			WARD_OK);
 	}
 	tuf_meta_free(&m);
 }
@@ -396,7 +437,8 @@ static void test_meta_parse_alloc_failures(void **state)
 		tuf_meta_init(&x);
 		ward_alloc_fail_after(n);
 		ward_err e = tuf_meta_parse(&x, TUF_ROOT, out.s, out.len, why, sizeof why);
-		bool ok = e == WARD_OK && tuf_verify(&x.u.root, TUF_ROOT, &x, &valid, why, sizeof why);
+		bool ok = e == WARD_OK &&
+			  tuf_verify(&x.u.root, TUF_ROOT, &x, &valid, why, sizeof why);
 		ward_alloc_fail_after(-1);
 		tuf_meta_free(&x);
 		if (ok) {
