@@ -646,7 +646,9 @@ static int pat_delta(int argc, char **argv, bool apply)
 		fprintf(stderr, "ward pattern %s: %s: %s\n", cmd, abuf ? b : a, strerror(errno));
 		goto out;
 	}
-	e = apply ? ward_pkg_apply_delta(abuf, alen, bbuf, blen, pub, &res, &rlen, why, sizeof why)
+	/* a is the base, b the delta (apply) or the new package (delta). */
+	e = apply ? ward_pkg_apply_delta(abuf, alen, bbuf, blen, pub, &res, &rlen, why, // NOLINT(readability-suspicious-call-argument)
+					 sizeof why)
 		  : ward_pkg_delta(abuf, alen, bbuf, blen, sec, &res, &rlen, why, sizeof why);
 	if (e != WARD_OK) {
 		fprintf(stderr, "ward pattern %s: %s (%s)%s\n", cmd, why, ward_strerror(e),
@@ -1828,7 +1830,7 @@ static bool qa_options(int argc, char **argv, struct qa *q)
 	q->cpu_limit_s = 300;
 	q->system_critical = true;
 	q->critical.cap = PAT_MAX_INPUTS;
-	q->tmpfiles.cap = 4 * PAT_MAX_BISECT * PAT_MAX_INPUTS;
+	q->tmpfiles.cap = (size_t)4 * PAT_MAX_BISECT * PAT_MAX_INPUTS;
 	ward_pkg_lint_defaults(&q->lint);
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];

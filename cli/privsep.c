@@ -74,6 +74,12 @@ static void enc_put(struct enc *e, const void *src, size_t n)
 		e->p = q;
 		e->alloc = a;
 	}
+	if (n == 0)
+		return;
+	if (!e->p) { /* cannot happen: alloc > 0 only with a buffer */
+		e->failed = true;
+		return;
+	}
 	memcpy(e->p + e->len, src, n);
 	e->len = need;
 }
@@ -398,8 +404,11 @@ static void encode_result(struct enc *e, uint32_t job, ward_err status, const wa
 	enc_u8(e, too_large);
 	enc_u64(e, r ? r->bytes_scanned : 0);
 	enc_u64(e, ms);
-	enc_u32(e, r ? r->files_scanned : 0);
-	size_t ndet = r ? r->ndetections : 0, nlim = r ? r->nlimits : 0, nerr = r ? r->nerrors : 0;
+	static const ward_report none;
+	if (!r)
+		r = &none; /* no report (the scan failed): encode empty lists */
+	enc_u32(e, r->files_scanned);
+	size_t ndet = r->ndetections, nlim = r->nlimits, nerr = r->nerrors;
 	if (ndet > UINT32_MAX || nlim > UINT32_MAX || nerr > UINT32_MAX) {
 		e->failed = true;
 		return;

@@ -127,8 +127,10 @@ static bool parse_args(const char *cmd, int argc, char **argv, struct args *a)
 			const char *eq = strchr(v, '=');
 			uint64_t secs;
 			int r;
+			if (!eq)
+				return bad(cmd, "bad --expires (want ROLE=SECONDS)", v);
 			for (r = 0; r < 4; r++)
-				if (eq && (size_t)(eq - v) == strlen(role_names[r]) &&
+				if ((size_t)(eq - v) == strlen(role_names[r]) &&
 				    !strncmp(v, role_names[r], (size_t)(eq - v)))
 					break;
 			if (r == 4 || !cli_parse_number(eq + 1, UINT32_MAX, &secs) || !secs)

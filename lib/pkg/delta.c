@@ -145,6 +145,9 @@ static ward_err write_script(const uint8_t *db, const struct line *B, const vec 
 {
 	const struct edit *E = edits->items;
 	ward_err e = WARD_OK;
+	/* Insertions index B; an edit list with any is only built from lines. */
+	if (NEVER(edits->len > 0 && !B))
+		return WARD_EINTERNAL;
 	for (size_t i = 0; i < edits->len && e == WARD_OK;) {
 		size_t j = i + 1;
 		if (!E[i].ins) {
@@ -364,10 +367,10 @@ static bool script_num(cursor *c, char sep, uint64_t *v)
 		c->pos++;
 		n++;
 	}
-	if (n == 0 || (n > 1 && c->base[start] == '0') ||
+	if (n == 0 || (n > 1 && c->base[start] == (uint8_t)'0') ||
 	    !parse_u64((const char *)c->base + start, n, UINT64_MAX, v))
 		return false;
-	return cur_u8(c, &ch) && ch == sep;
+	return cur_u8(c, &ch) && ch == (uint8_t)sep;
 }
 
 /* dbuf_add that remembers the first error: ELIMIT means the output grew

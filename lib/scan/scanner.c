@@ -856,10 +856,11 @@ static void scan_object(struct ward_scanner *s, const uint8_t *data, size_t len,
 		return; /* allow-listed: clean, and so is everything inside */
 
 	memset(&s->exe, 0, sizeof s->exe);
-	if (o->type == FT_PE && pe_parse(data, len, &s->exe) != WARD_OK)
-		memset(&s->exe, 0, sizeof s->exe);
-	else if (o->type == FT_ELF && elf_parse(data, len, &s->exe) != WARD_OK)
-		memset(&s->exe, 0, sizeof s->exe);
+	ward_err xe = o->type == FT_PE ? pe_parse(data, len, &s->exe)
+		      : o->type == FT_ELF ? elf_parse(data, len, &s->exe)
+					  : WARD_OK;
+	if (xe != WARD_OK)
+		memset(&s->exe, 0, sizeof s->exe); /* broken headers: no EP or sections */
 
 	/* Order as clamscan reports in first-match mode: body and logical
 	 * signatures of the raw layer, then hashes, then the normalised layer. */

@@ -575,7 +575,7 @@ static bool parse_channel(const char *s, bool *preview, int64_t *delay)
 	uint64_t h;
 	size_t n = strlen(s);
 	if (n > 8 && !strncmp(s, "stable+", 7) && s[n - 1] == 'h' &&
-	    parse_u64(s + 7, n - 8, 24 * 366, &h)) {
+	    parse_u64(s + 7, n - 8, (uint64_t)24 * 366, &h)) {
 		*delay = (int64_t)h * 3600;
 		return true;
 	}

@@ -357,7 +357,7 @@ static bool parse_string_raw(struct parser *p)
 		uint8_t esc;
 		if (!cur_u8(&p->c, &esc))
 			return fail(p, WARD_ECORRUPT, "truncated escape");
-		uint32_t cp;
+		uint32_t cp = 0;
 		switch (esc) {
 		case '"':
 			cp = '"';
@@ -389,7 +389,7 @@ static bool parse_string_raw(struct parser *p)
 			if (cp >= 0xdc00 && cp <= 0xdfff)
 				return fail(p, WARD_ECORRUPT, "lone low surrogate");
 			if (cp >= 0xd800 && cp <= 0xdbff) {
-				uint32_t lo;
+				uint32_t lo = 0;
 				if (!expect_lit(p, "\\u") || !hex4(p, &lo))
 					return fail(p, WARD_ECORRUPT, "lone high surrogate");
 				if (lo < 0xdc00 || lo > 0xdfff)

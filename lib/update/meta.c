@@ -67,7 +67,7 @@ bool tuf_time_parse(const char *s, size_t n, int64_t *out)
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo == 2 && d == 29 && !leap)
 		return false;
-	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	*out = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se;
 	return true;
 }
 

@@ -30,9 +30,9 @@
 #define WHY(...) snprintf(why, whylen, __VA_ARGS__)
 
 static const uint64_t default_expiry[TUF_NROLES] = {
-	365u * 86400, /* root: offline keys, rotated rarely */
-	90u * 86400,  /* targets: offline keys, re-signed each release */
-	7u * 86400,   /* snapshot: online */
+	(uint64_t)365 * 86400, /* root: offline keys, rotated rarely */
+	(uint64_t)90 * 86400,  /* targets: offline keys, re-signed each release */
+	(uint64_t)7 * 86400,   /* snapshot: online */
 	86400,        /* timestamp: online, short so a freeze is noticed soon */
 };
 

@@ -220,7 +220,7 @@ static void alloc_failure_sweep_on_bomb(void **state)
 static void scantime_holds_against_everywhere_anchors(void **state)
 {
 	(void)state;
-	size_t cap = 300 * 64, n = 0;
+	size_t cap = (size_t)300 * 64, n = 0;
 	char *text = malloc(cap);
 	assert_non_null(text);
 	for (int i = 0; i < 300; i++)
