@@ -646,9 +646,10 @@ static int pat_delta(int argc, char **argv, bool apply)
 		fprintf(stderr, "ward pattern %s: %s: %s\n", cmd, abuf ? b : a, strerror(errno));
 		goto out;
 	}
-	/* a is the base, b the delta (apply) or the new package (delta). */
-	e = apply ? ward_pkg_apply_delta(abuf, alen, bbuf, blen, pub, &res, &rlen, why, // NOLINT(readability-suspicious-call-argument)
-					 sizeof why)
+	/* a is the base, b the delta (apply) or the new package (delta): the
+	 * names differ from the parameters' on purpose. */
+	// NOLINTNEXTLINE(readability-suspicious-call-argument)
+	e = apply ? ward_pkg_apply_delta(abuf, alen, bbuf, blen, pub, &res, &rlen, why, sizeof why)
 		  : ward_pkg_delta(abuf, alen, bbuf, blen, sec, &res, &rlen, why, sizeof why);
 	if (e != WARD_OK) {
 		fprintf(stderr, "ward pattern %s: %s (%s)%s\n", cmd, why, ward_strerror(e),

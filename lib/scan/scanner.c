@@ -856,7 +856,7 @@ static void scan_object(struct ward_scanner *s, const uint8_t *data, size_t len,
 		return; /* allow-listed: clean, and so is everything inside */
 
 	memset(&s->exe, 0, sizeof s->exe);
-	ward_err xe = o->type == FT_PE ? pe_parse(data, len, &s->exe)
+	ward_err xe = o->type == FT_PE    ? pe_parse(data, len, &s->exe)
 		      : o->type == FT_ELF ? elf_parse(data, len, &s->exe)
 					  : WARD_OK;
 	if (xe != WARD_OK)

@@ -33,7 +33,7 @@ static const uint64_t default_expiry[TUF_NROLES] = {
 	(uint64_t)365 * 86400, /* root: offline keys, rotated rarely */
 	(uint64_t)90 * 86400,  /* targets: offline keys, re-signed each release */
 	(uint64_t)7 * 86400,   /* snapshot: online */
-	86400,        /* timestamp: online, short so a freeze is noticed soon */
+	86400,                 /* timestamp: online, short so a freeze is noticed soon */
 };
 
 static int64_t opt_now(const ward_repo_opts *o)
