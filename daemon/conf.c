@@ -40,6 +40,7 @@ void conf_free(struct wardd_conf *c)
 	w_free(c->tcp_addr);
 	w_free(c->database_dir);
 	w_free(c->lkg_dir);
+	w_free(c->cache_dir);
 	w_free(c->log_file);
 	w_free(c->pid_file);
 	memset(c, 0, sizeof *c);
@@ -122,6 +123,7 @@ static const struct opt opts[] = {
 	O("MaxConnectionQueueLength", K_UINT, backlog, 65535),
 	O("DatabaseDirectory", K_ABSPATH, database_dir, 0),
 	O("LastKnownGoodDirectory", K_ABSPATH, lkg_dir, 0),
+	O("CacheDirectory", K_ABSPATH, cache_dir, 0),
 	O("MaxThreads", K_UINT, max_threads, WARDD_MAX_THREADS),
 	O("MaxQueue", K_UINT, max_queue, WARDD_MAX_QUEUE),
 	O("StreamMaxLength", K_SIZE, stream_max, WARDD_MAX_STREAM),

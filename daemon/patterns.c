@@ -155,7 +155,10 @@ static ward_err load_set(const char *dir, bool lkg, struct patset **out)
 	}
 	read_version(dir, p->version);
 	struct diag_ctx dc = {.dir = dir};
-	ward_load_opts lo = {.diag = diag, .diag_ctx = &dc};
+	/* The compiled-database cache makes a restart or a RELOAD of a set
+	 * seen before take a fraction of a second instead of a full compile. */
+	ward_load_opts lo = {
+		.diag = diag, .diag_ctx = &dc, .cache_dir = conf ? conf->cache_dir : NULL};
 	const char *paths[1] = {dir};
 	e = ward_db_load(paths, 1, &lo, &p->db);
 	if (e)

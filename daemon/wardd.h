@@ -81,6 +81,7 @@ struct wardd_conf {
 	unsigned backlog;              /* MaxConnectionQueueLength */
 	char *database_dir;            /* DatabaseDirectory */
 	char *lkg_dir;                 /* LastKnownGoodDirectory (ward); NULL = no revert */
+	char *cache_dir;               /* CacheDirectory (ward): compiled databases; NULL = none */
 	unsigned max_threads;          /* MaxThreads */
 	unsigned max_queue;            /* MaxQueue */
 	uint64_t stream_max;           /* StreamMaxLength */
