@@ -89,6 +89,7 @@ struct ward_scanner {
 	vec touched; /* uint32_t logical indexes */
 	struct exeinfo exe;
 	uint32_t tmask; /* targets matched in the current pass */
+	uint64_t candidates; /* anchor hits seen (paces the clock checks) */
 	const uint8_t *pdata;
 	size_t plen;
 
@@ -459,7 +460,10 @@ static int on_anchor(unsigned int id, unsigned long long from, unsigned long lon
 		if (s->stop || s->m.expired)
 			break;
 	}
-	if (s->m.expired || (s->deadline && now_ms() > s->deadline)) {
+	/* The clock is read every WARD_CLOCK_CHECK_EVERY candidates, not on
+	 * each: candidates come by the million on big files. */
+	if (s->m.expired ||
+	    (s->deadline && ++s->candidates % WARD_CLOCK_CHECK_EVERY == 0 && now_ms() > s->deadline)) {
 		note_limit(s, LIM_SCANTIME);
 		return 1;
 	}
