@@ -88,7 +88,7 @@ struct ward_scanner {
 	vec lstates; /* struct lstate */
 	vec touched; /* uint32_t logical indexes */
 	struct exeinfo exe;
-	uint32_t tmask; /* targets matched in the current pass */
+	uint32_t tmask;      /* targets matched in the current pass */
 	uint64_t candidates; /* anchor hits seen (paces the clock checks) */
 	const uint8_t *pdata;
 	size_t plen;
@@ -462,8 +462,8 @@ static int on_anchor(unsigned int id, unsigned long long from, unsigned long lon
 	}
 	/* The clock is read every WARD_CLOCK_CHECK_EVERY candidates, not on
 	 * each: candidates come by the million on big files. */
-	if (s->m.expired ||
-	    (s->deadline && ++s->candidates % WARD_CLOCK_CHECK_EVERY == 0 && now_ms() > s->deadline)) {
+	if (s->m.expired || (s->deadline && ++s->candidates % WARD_CLOCK_CHECK_EVERY == 0 &&
+			     now_ms() > s->deadline)) {
 		note_limit(s, LIM_SCANTIME);
 		return 1;
 	}
