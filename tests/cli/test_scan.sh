@@ -113,18 +113,30 @@ mkfifo fifo
 case_cmp "fifo on the command line: error" '' 2 fifo
 grep -qx "WARNING: fifo: Not supported file type" w.err && pass "fifo: warning on stderr" || fail "fifo: warning on stderr"
 
+asuser=()
+clam_ok=$have_clam
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
 	asuser=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-else
-	asuser=()
+	if ! "${asuser[@]}" "$WARD" --version > /dev/null 2>&1; then
+		# nobody cannot run ward here (e.g. a chroot whose / is 0700, as
+		# ../shared/tools/fresh-debian makes): stay root but without
+		# CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH, so permission bits apply.
+		# clamscan checks access(2), which ignores that, so ward is held
+		# to the lines clamscan prints as nobody (the expected text).
+		asuser=(setpriv --bounding-set=-dac_override,-dac_read_search
+			--inh-caps=-dac_override,-dac_read_search)
+		clam_ok=0
+	fi
 fi
 if [ "$(id -u)" != 0 ] || [ ${#asuser[@]} -gt 0 ]; then
 	chmod 755 "$tmp"; chmod 644 eicar.com clean.txt t.hdb t.ndb
 	cp clean.txt unread; chmod 000 unread
 	mkdir noread; chmod 000 noread
 	run w "${asuser[@]}" "$WARD" scan --no-summary "${DB[@]}" unread noread clean.txt
-	[ $have_clam = 1 ] && run c "${asuser[@]}" clamscan --no-summary "${DB[@]}" unread noread clean.txt
+	[ $clam_ok = 1 ] && run c "${asuser[@]}" clamscan --no-summary "${DB[@]}" unread noread clean.txt
+	saved=$have_clam; have_clam=$clam_ok
 	same "unreadable file and directory" $'unread: Access denied\nnoread: Can\'t open directory.\nclean.txt: OK\n' 2
+	have_clam=$saved
 	chmod 700 noread; rmdir noread; rm -f unread
 else
 	echo "SKIP: unreadable file (root without setpriv)"
