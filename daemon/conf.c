@@ -41,6 +41,7 @@ void conf_free(struct wardd_conf *c)
 	w_free(c->database_dir);
 	w_free(c->lkg_dir);
 	w_free(c->cache_dir);
+	w_free(c->user);
 	w_free(c->log_file);
 	w_free(c->pid_file);
 	memset(c, 0, sizeof *c);
@@ -124,6 +125,7 @@ static const struct opt opts[] = {
 	O("DatabaseDirectory", K_ABSPATH, database_dir, 0),
 	O("LastKnownGoodDirectory", K_ABSPATH, lkg_dir, 0),
 	O("CacheDirectory", K_ABSPATH, cache_dir, 0),
+	O("User", K_STR, user, 0),
 	O("MaxThreads", K_UINT, max_threads, WARDD_MAX_THREADS),
 	O("MaxQueue", K_UINT, max_queue, WARDD_MAX_QUEUE),
 	O("StreamMaxLength", K_SIZE, stream_max, WARDD_MAX_STREAM),
@@ -164,7 +166,6 @@ static const struct opt opts[] = {
 	{"SelfCheck", 0, 0, K_IGNORED, 0},
 	{"SendBufTimeout", 0, 0, K_IGNORED, 0},
 	{"TemporaryDirectory", 0, 0, K_IGNORED, 0},
-	{"User", 0, 0, K_IGNORED, 0},
 	{"Debug", 0, 0, K_IGNORED, 0},
 	{"LeaveTemporaryFiles", 0, 0, K_IGNORED, 0},
 	{"ConcurrentDatabaseReload", 0, 0, K_IGNORED, 0},

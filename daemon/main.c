@@ -10,6 +10,8 @@
  * SIGUSR2 reloads the patterns (as clamd), SIGHUP reopens the log file.
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -56,6 +58,32 @@ static void *signal_main(void *arg)
 		else if (sig == SIGHUP)
 			log_reopen();
 	}
+}
+
+/* clamd's User: the sockets (and the pid file) are made as root, then the
+ * daemon runs as this user, so neither the listener nor the scanning workers
+ * hold root while they handle clients' bytes. A process that could still
+ * become root again is refused. */
+static bool drop_privileges(const char *user)
+{
+	if (!user || geteuid() != 0)
+		return true;
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		log_kv(LOG_ERROR, "user_unknown", "user=\"%s\"", user);
+		return false;
+	}
+	if (initgroups(user, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		log_kv(LOG_ERROR, "drop_privileges_failed", "user=\"%s\" errno=%d", user, errno);
+		return false;
+	}
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		log_kv(LOG_ERROR, "drop_privileges_failed", "reason=\"root could be regained\"");
+		return false;
+	}
+	log_kv(LOG_INFO, "privileges_dropped", "user=\"%s\" uid=%u", user, (unsigned)pw->pw_uid);
+	return true;
 }
 
 static bool daemonize(void)
@@ -176,6 +204,12 @@ int main(int argc, char **argv)
 	}
 	if (conf.pid_file && !write_pid(conf.pid_file))
 		log_kv(LOG_WARN, "pidfile_failed", "errno=%d", errno);
+	if (!drop_privileges(conf.user)) {
+		fprintf(stderr, "ERROR: can't run as user %s (see the log)\n", conf.user);
+		patterns_stop();
+		conf_free(&conf);
+		return 1;
+	}
 
 	/* Every thread (and so every worker forked from one) starts with
 	 * these blocked; the signal thread takes them with sigwait(). */

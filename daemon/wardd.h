@@ -82,6 +82,7 @@ struct wardd_conf {
 	char *database_dir;            /* DatabaseDirectory */
 	char *lkg_dir;                 /* LastKnownGoodDirectory (ward); NULL = no revert */
 	char *cache_dir;               /* CacheDirectory (ward): compiled databases; NULL = none */
+	char *user;                    /* User: run as this user once the sockets are bound */
 	unsigned max_threads;          /* MaxThreads */
 	unsigned max_queue;            /* MaxQueue */
 	uint64_t stream_max;           /* StreamMaxLength */

@@ -1,0 +1,31 @@
+#!/bin/bash
+# clamd's User option: wardd binds its socket as root, then runs as User, so
+# neither the listener nor the scanning workers keep root while they handle
+# clients' bytes; an unknown user stops the start with a clear error.
+source "$(dirname "$0")/../daemon/common.sh"
+W="$DAEMON_TESTS/wclient.py"
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: the privilege drop needs root to start from (running as $(id -un))"
+	echo "1 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+nobody_uid=$(id -u nobody) || fail "no user nobody on this machine"
+make_db "$T/db"
+write_conf "$T/w.conf" w "$T/db" "User nobody"
+start_wardd "$T/w.conf"
+uids=$(awk '$1=="Uid:"{print $2, $3, $4, $5}' "/proc/$WARDD_PID/status")
+[ "$uids" = "$nobody_uid $nobody_uid $nobody_uid $nobody_uid" ] ||
+	fail "wardd runs with uids '$uids', want all $nobody_uid"
+echo "ok   listener runs as nobody (uids $uids)"
+"$PY" "$W" "$T/w.sock" instream "$T/eicar.bin" | grep -q "FOUND" || fail "INSTREAM after the drop"
+echo "ok   scans after the drop"
+grep -q 'privileges_dropped.*user="nobody"' "$T/w.log" || fail "log: no privileges_dropped line"
+echo "ok   the drop is logged"
+
+write_conf "$T/bad.conf" bad "$T/db" "User no-such-user-ward"
+if "$WARDD" -c "$T/bad.conf" --foreground > "$T/bad.out" 2>&1; then
+	fail "wardd started with an unknown User"
+fi
+grep -q "can't run as user no-such-user-ward" "$T/bad.out" || { cat "$T/bad.out" >&2; fail "no clear error for an unknown user"; }
+echo "ok   an unknown User stops the start"
+echo "4 passed, 0 failed"
