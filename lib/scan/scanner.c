@@ -963,6 +963,10 @@ static void begin_scan(struct ward_scanner *s)
 	dbuf_reset(&s->paths);
 	dbuf_reset(&s->notebuf);
 	s->deadline = s->lim.max_scantime_ms ? now_ms() + s->lim.max_scantime_ms : 0;
+	/* A new file gets a new budget: the verifier must not carry the last
+	 * file's expiry into this one's first checks. */
+	s->m.expired = false;
+	s->m.deadline_ms = s->deadline;
 }
 
 static ward_err finish_scan(struct ward_scanner *s, const ward_report **report)
