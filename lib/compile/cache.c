@@ -152,21 +152,6 @@ out:
 	return ok;
 }
 
-static bool write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		c += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 bool cache_store(const char *dir, const uint8_t key[32], const hs_database_t *db)
 {
 	char path[4096], tmp[4096 + 16];
@@ -201,7 +186,7 @@ bool cache_store(const char *dir, const uint8_t key[32], const hs_database_t *db
 		goto out;
 	/* Written whole, flushed, then renamed: a reader sees the old file, the
 	 * new one, or none, never half a file. */
-	if (!write_all(fd, hdr, sizeof hdr) || !write_all(fd, blob, blen) || fsync(fd) != 0) {
+	if (!fd_write_all(fd, hdr, sizeof hdr) || !fd_write_all(fd, blob, blen) || fsync(fd) != 0) {
 		unlink(tmp);
 		goto out;
 	}

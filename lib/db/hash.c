@@ -12,25 +12,6 @@
 
 #define HASH_MAX_FIELDS 5
 
-/* Split s into at most max ':'-separated fields; returns the field count, or
- * max + 1 when there are more. */
-static size_t split_fields(const char *s, size_t len, char sep, const char **f, size_t *flen,
-			   size_t max)
-{
-	size_t n = 0, start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && s[i] != sep)
-			continue;
-		if (n == max)
-			return max + 1;
-		f[n] = s + start;
-		flen[n] = i - start;
-		n++;
-		start = i + 1;
-	}
-	return n;
-}
-
 /* MinFL/MaxFL fields. ClamAV reads an empty field as 0; we do too (an empty
  * MaxFL therefore drops the signature, as in clamscan). ClamAV's atoi also
  * turns "abc" into 0; we reject non-digits instead (see docs/internals/db.md). */
@@ -70,7 +51,7 @@ ward_err db_parse_hash_line(struct sigset *set, const struct dbline *l, uint8_t 
 	uint64_t minfl = 0, maxfl = 0;
 	ward_err e;
 
-	size_t n = split_fields(l->s, l->len, ':', f, fl, HASH_MAX_FIELDS);
+	size_t n = db_split_fields(l->s, l->len, ':', f, fl, HASH_MAX_FIELDS);
 	if (n < 3 || n > HASH_MAX_FIELDS) {
 		sigset_bad_line(set, l->file, l->line, WARD_ECORRUPT,
 				"hash signature needs 3 to 5 ':'-separated fields, found %s",

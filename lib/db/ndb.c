@@ -13,23 +13,6 @@
 #define NDB_MAX_FIELDS 6
 #define WHY_LEN 256
 
-static size_t split_fields(const char *s, size_t len, char sep, const char **f, size_t *flen,
-			   size_t max)
-{
-	size_t n = 0, start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && s[i] != sep)
-			continue;
-		if (n == max)
-			return max + 1;
-		f[n] = s + start;
-		flen[n] = i - start;
-		n++;
-		start = i + 1;
-	}
-	return n;
-}
-
 /* Count a signature that uses something Ward lacks and say where it is. */
 static ward_err note_unsupported(struct sigset *set, const struct dbline *l, const char *feature,
 				 const char *detail)
@@ -54,7 +37,7 @@ ward_err db_parse_ndb_line(struct sigset *set, const struct dbline *l)
 	ward_err e;
 
 	memset(&b, 0, sizeof b);
-	size_t n = split_fields(l->s, l->len, ':', f, fl, NDB_MAX_FIELDS);
+	size_t n = db_split_fields(l->s, l->len, ':', f, fl, NDB_MAX_FIELDS);
 	if (n < 4 || n > NDB_MAX_FIELDS) {
 		sigset_bad_line(set, l->file, l->line, WARD_ECORRUPT,
 				"ndb signature needs 4 to 6 ':'-separated fields, found %s",

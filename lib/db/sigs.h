@@ -332,6 +332,11 @@ ward_err db_parse_ndb_line(struct sigset *set, const struct dbline *l);
 ward_err db_parse_ldb_line(struct sigset *set, const struct dbline *l);
 ward_err db_parse_ign_line(struct sigset *set, const struct dbline *l, bool ign2);
 
+/* Split s at sep into at most max fields (pointers into s, not copied);
+ * returns the field count, or max + 1 when there are more. */
+size_t db_split_fields(const char *s, size_t len, char sep, const char **f, size_t *flen,
+		       size_t max);
+
 /* Load one database file (by extension) or a directory, or a CVD/CLD. */
 ward_err db_load_path(struct sigset *set, const char *path);
 /* Load database text already in memory, as if it were a file called name

@@ -382,3 +382,20 @@ out:
 	w_free(pmap);
 	w_free(cmap);
 }
+
+size_t db_split_fields(const char *s, size_t len, char sep, const char **f, size_t *flen,
+		       size_t max)
+{
+	size_t n = 0, start = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && s[i] != sep)
+			continue;
+		if (n == max)
+			return max + 1;
+		f[n] = s + start;
+		flen[n] = i - start;
+		n++;
+		start = i + 1;
+	}
+	return n;
+}

@@ -83,21 +83,6 @@ out:
 	return err;
 }
 
-static bool write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		c += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 static void dir_of(const char *path, char *dir, size_t n)
 {
 	const char *slash = strrchr(path, '/');
@@ -151,7 +136,7 @@ ward_err fs_write_atomic(const char *path, const void *p, size_t n)
 	int fd = open_tmp(path, tmp, sizeof tmp);
 	if (fd < 0)
 		return WARD_EIO;
-	return finish_tmp(fd, tmp, path, write_all(fd, p, n));
+	return finish_tmp(fd, tmp, path, fd_write_all(fd, p, n));
 }
 
 ward_err fs_copy_atomic(const char *src, const char *dst)
@@ -174,7 +159,7 @@ ward_err fs_copy_atomic(const char *src, const char *dst)
 			ok = false;
 		if (r <= 0)
 			break;
-		if (!write_all(fd, buf, (size_t)r)) {
+		if (!fd_write_all(fd, buf, (size_t)r)) {
 			ok = false;
 			break;
 		}

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <unistd.h>
 
 /* ---- allocation shim ---- */
 
@@ -268,4 +270,19 @@ const char *ward_strerror(ward_err err)
 	if ((unsigned)err < WARD_ERR_COUNT && err_names[err])
 		return err_names[err];
 	return "unknown error";
+}
+
+bool fd_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		c += w;
+		n -= (size_t)w;
+	}
+	return true;
 }

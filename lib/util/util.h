@@ -119,6 +119,9 @@ static inline int hexval(int c)
  * Returns false on anything else (the banned atoi's replacement). */
 bool parse_u64(const char *s, size_t n, uint64_t max, uint64_t *out);
 
+/* write(2) all n bytes, going on after EINTR and short writes. */
+bool fd_write_all(int fd, const void *p, size_t n);
+
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
 
