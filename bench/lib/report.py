@@ -188,7 +188,9 @@ class Results:
         # the smallest to the middle one (a superlinear structure would).
         if len(gen) >= 3:
             rss = [self.loads.get((s["name"], "ward-1t")) for s in gen]
-            if all(c and c.ok for c in rss):
+            if not all(c and c.ok for c in rss):
+                add("Ward load RSS per body signature (linear)", None, "<= 2x (linear)", False)
+            else:
                 n = [s["count"] for s in gen]
                 k1 = (rss[1].rss_kb - rss[0].rss_kb) * 1024 / (n[1] - n[0])
                 k2 = (rss[2].rss_kb - rss[1].rss_kb) * 1024 / (n[2] - n[1])
@@ -267,7 +269,7 @@ class Results:
         sets = [s["name"] for s in self.sets if not s.get("load_only")]
         script = ["set terminal pngcairo size 1400,1300 font ',10'", "set output '%s'" % png,
                   "set multiplot layout 3,1", "set style data histograms", "set style histogram clustered gap 1",
-                  "set style fill solid 0.85 border -1", "set logscale y", "set grid ytics",
+                  "set style fill solid 0.85 border -1", "set grid ytics",
                   "set key outside right top", "set xtics rotate by -20", "set datafile missing '?'"]
         for c, title in CORPUS_TITLES.items():
             unit, attr = ("files/s", "fps") if c == "small" else ("MB/s", "mbs")
@@ -280,8 +282,17 @@ class Results:
             refs = ", ".join("%s %s" % (t, _fmt(self.get(c, "-", t, attr))) for t in ("cat", "sha256sum"))
             script.append("set title 'Corpus %s: %s (higher is better; %s)'" % (title, unit, refs))
             script.append("set ylabel '%s'" % unit)
-            script.append("plot " + ", ".join("'%s' using %d:xtic(1) title columnheader(%d)" % (dat, i + 2, i + 2)
-                                              for i in range(len(tools))))
+            # gnuplot stops on a column without a single value (a tool
+            # skipped or missing everywhere): plot only the tools that ran.
+            cols = [i for i, t in enumerate(tools) if any(self.get(c, s, t, attr) is not None for s in sets)]
+            if cols:
+                script.append("set logscale y")
+                script.append("plot " + ", ".join("'%s' using %d:xtic(1) title columnheader(%d)" % (dat, i + 2, i + 2)
+                                                  for i in cols))
+            else:
+                script += ["unset logscale y", "set yrange [0:1]",
+                           "set label 1 'no runs (skipped or missing)' at graph 0.4, graph 0.5",
+                           "plot -1 notitle", "unset label 1", "set yrange [*:*]"]
         script.append("unset multiplot")
         gp = os.path.join(tmpdir, "chart.gp")
         with open(gp, "w") as f:
