@@ -68,7 +68,10 @@ static bool drop_privileges(const char *user)
 {
 	if (!user || geteuid() != 0)
 		return true;
-	struct passwd *pw = getpwnam(user);
+	struct passwd pwbuf, *pw = NULL;
+	char buf[4096]; /* getpwnam_r's string space; passwd lines are short */
+	if (getpwnam_r(user, &pwbuf, buf, sizeof buf, &pw) != 0)
+		pw = NULL;
 	if (!pw) {
 		log_kv(LOG_ERROR, "user_unknown", "user=\"%s\"", user);
 		return false;
