@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -424,32 +426,6 @@ static void write_file(const char *dir, const char *name, const char *text)
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
-}
-
-/* rm -rf of the test's own temporary tree, without a shell; lstat, so that a
- * symbolic link is removed, never followed. */
-static void remove_tree(const char *path, int depth)
-{
-	struct stat st;
-	assert_int_equal(lstat(path, &st), 0);
-	if (!S_ISDIR(st.st_mode)) {
-		assert_int_equal(unlink(path), 0);
-		return;
-	}
-	assert_true(depth < 16);
-	DIR *d = opendir(path);
-	assert_non_null(d);
-	struct dirent *e;
-	char sub[1024];
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		assert_true((size_t)snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) <
-			    sizeof sub);
-		remove_tree(sub, depth + 1);
-	}
-	closedir(d);
-	assert_int_equal(rmdir(path), 0);
 }
 
 static void test_load_path(void **state)
