@@ -25,6 +25,10 @@ static const char repo_usage[] =
 	"            [--timestamp-threshold N]   (key files: public or private PEM)\n"
 	"  ward repo add DIR FILE --name NAME --version N [--channel stable|preview]\n"
 	"                [--released TIME] [--now TIME] [--expires targets=SECONDS]\n"
+	"                [--delta DELTA [--delta-name NAME] [--pkg-key PUBLIC]]\n"
+	"  ward repo add-delta DIR DELTA --full NAME [--delta-name NAME] [--pkg-key PUBLIC]\n"
+	"      a delta package (ward pattern delta) from the previous version to the\n"
+	"      full target NAME; clients on the base version fetch it instead\n"
 	"  ward repo sign DIR root|targets --key PRIVATE.pem\n"
 	"  ward repo publish DIR --snapshot-key F... --timestamp-key F... [--now TIME]\n"
 	"                [--expires ROLE=SECONDS]...\n"
@@ -50,7 +54,7 @@ struct args {
 	size_t nkeys[4];
 	uint64_t threshold[4];
 	ward_repo_opts ro;
-	const char *name, *channel, *key;
+	const char *name, *channel, *key, *delta, *delta_name, *full;
 	uint64_t version;
 	int64_t released;
 	const char *pos[4];
@@ -141,6 +145,12 @@ static bool parse_args(const char *cmd, int argc, char **argv, struct args *a)
 		} else if (!strcmp(o, "--version")) {
 			if (!cli_parse_number(v, INT64_MAX, &a->version) || !a->version)
 				return bad(cmd, "bad version", v);
+		} else if (!strcmp(o, "--delta")) {
+			a->delta = v;
+		} else if (!strcmp(o, "--delta-name")) {
+			a->delta_name = v;
+		} else if (!strcmp(o, "--full")) {
+			a->full = v;
 		} else if (!strcmp(o, "--channel")) {
 			a->channel = v;
 		} else if (!strcmp(o, "--key")) {
@@ -249,11 +259,30 @@ int cmd_repo(int argc, char **argv)
 		}
 		ward_repo_target t = {a.pos[1], a.name, a.version, a.channel, a.released};
 		e = ward_repo_add(dir, &t, &a.ro, why, sizeof why);
+		if (e == WARD_OK && a.delta) {
+			ward_repo_delta d = {a.delta, a.name, a.delta_name, a.pkg_key};
+			e = ward_repo_add_delta(dir, &d, &a.ro, why, sizeof why);
+			if (e == WARD_OK)
+				printf("%s\n", why);
+		}
 		if (e == WARD_OK)
 			snprintf(why, sizeof why,
 				 "staged %s version %llu (%s): sign targets, then publish", a.name,
 				 (unsigned long long)a.version, a.channel ? a.channel : "stable");
 		return report("repo add", e, why);
+	}
+	if (!strcmp(sub, "add-delta")) {
+		if (a.npos != 2 || !a.full) {
+			fprintf(stderr,
+				"ward repo add-delta: DIR DELTA --full NAME are required\n");
+			return 2;
+		}
+		ward_repo_delta d = {a.pos[1], a.full, a.delta_name, a.pkg_key};
+		e = ward_repo_add_delta(dir, &d, &a.ro, why, sizeof why);
+		if (e == WARD_OK && strlen(why) + 40 < sizeof why)
+			snprintf(why + strlen(why), sizeof why - strlen(why),
+				 ": sign targets, then publish");
+		return report("repo add-delta", e, why);
 	}
 	if (!strcmp(sub, "sign")) {
 		if (a.npos != 2 || !a.key) {

@@ -81,6 +81,23 @@ typedef struct ward_repo_target {
 ward_err ward_repo_add(const char *dir, const ward_repo_target *t, const ward_repo_opts *opts,
 		       char *why, size_t whylen) WARD_WUR WARD_NONNULL(1, 2);
 
+/* A delta package (`ward pattern delta`) to list beside its full target. */
+typedef struct ward_repo_delta {
+	const char *file;    /* copied into DIR/public/targets/ */
+	const char *full;    /* name of the staged full target it rebuilds */
+	const char *name;    /* target name; NULL: "delta-BASE-VERSION.wpkg" */
+	const char *pkg_key; /* pattern public key: check the delta's signature; may be NULL */
+} ward_repo_delta;
+
+/* Add a delta target to the staged targets metadata (new version,
+ * signatures cleared). Its custom.ward names the base version and the full
+ * target; the delta must rebuild exactly that target (its target size and
+ * SHA-256 equal the full target's length and hash; opts->unsafe skips this
+ * check, for client tests). A delta with the same base and version is
+ * replaced. Re-adding the full target with other bytes drops its deltas. */
+ward_err ward_repo_add_delta(const char *dir, const ward_repo_delta *t, const ward_repo_opts *opts,
+			     char *why, size_t whylen) WARD_WUR WARD_NONNULL(1, 2);
+
 /* Sign staged metadata of role ("root" or "targets") with a private key. The
  * key must be listed for the role (for root: in the staged root or in the
  * previous published root). */
@@ -144,6 +161,14 @@ typedef struct ward_update_result {
 	uint64_t old_version; /* active before (0: none) */
 	uint64_t new_version; /* active after */
 	char message[512];    /* what happened, or why it was refused */
+	/* How the package arrived (with a package key): nonzero delta_base
+	 * when it was rebuilt from a delta against that installed version;
+	 * fetched_bytes counts every package byte downloaded (a refused delta
+	 * and the full package both count); package_bytes is the size of the
+	 * full package targets.json lists. */
+	uint64_t delta_base;
+	uint64_t fetched_bytes;
+	uint64_t package_bytes;
 } ward_update_result;
 
 /* Trust a root: copy root_path into state_dir (created if needed) after

@@ -135,7 +135,7 @@ ward_err act_test_load(const char *dir, uint64_t mem, uint64_t cpu_s, char *why,
  * the state lock, so none of them belongs to a live client. */
 static void remove_temporaries(const char *pattern_dir)
 {
-	static const char *const prefixes[] = {".download.", ".unpack.", ".current.tmp",
+	static const char *const prefixes[] = {".download.", ".unpack.", ".delta.", ".current.tmp",
 					       ".previous.tmp"};
 	char p[4096];
 	DIR *d = opendir(pattern_dir);
@@ -155,12 +155,50 @@ static void remove_temporaries(const char *pattern_dir)
 	closedir(d);
 }
 
+bool act_package_path(const char *pattern_dir, const char *rel, char *buf, size_t n)
+{
+	static const char prefix[] = "versions/";
+	if (!rel_version(rel))
+		return false;
+	return fs_path(buf, n, "%s/packages/%s.wpkg", pattern_dir, rel + sizeof prefix - 1);
+}
+
+/* Packages whose version directory neither link names: only the current
+ * package can be a delta's base, the previous one comes back with a
+ * rollback. Anything else in packages/ is a leftover. */
+static void remove_packages(const char *pattern_dir, const char *cur, const char *prev)
+{
+	char pdir[4096], p[4096];
+	if (!fs_path(pdir, sizeof pdir, "%s/packages", pattern_dir))
+		return;
+	DIR *d = opendir(pdir);
+	if (!d)
+		return;
+	struct dirent *de;
+	unsigned seen = 0;
+	while ((de = readdir(d)) && seen++ < 4096) {
+		char rel[300];
+		size_t n = strlen(de->d_name);
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n > 5 && !strcmp(de->d_name + n - 5, ".wpkg")) {
+			snprintf(rel, sizeof rel, "versions/%.*s", (int)(n - 5), de->d_name);
+			if ((cur[0] && !strcmp(rel, cur)) || (prev[0] && !strcmp(rel, prev)))
+				continue;
+		}
+		if (fs_path(p, sizeof p, "%s/%s", pdir, de->d_name))
+			(void)fs_rmtree(p, 2);
+	}
+	closedir(d);
+}
+
 void act_cleanup(const char *pattern_dir)
 {
 	char cur[256], prev[256], vdir[4096], p[4096];
 	remove_temporaries(pattern_dir);
 	act_link_version(pattern_dir, "current", cur, sizeof cur);
 	act_link_version(pattern_dir, "previous", prev, sizeof prev);
+	remove_packages(pattern_dir, cur, prev);
 	if (!fs_path(vdir, sizeof vdir, "%s/versions", pattern_dir))
 		return;
 	DIR *d = opendir(vdir);

@@ -5,6 +5,8 @@
  *   PATTERN/current  -> versions/V-TAG   what scanners load (-d PATTERN/current)
  *   PATTERN/previous -> versions/U-TAG   last known good, for --rollback
  *   PATTERN/versions/V-TAG/              one unpacked pattern per directory
+ *   PATTERN/packages/V-TAG.wpkg          the verified package it came from
+ *                                        (the base a delta applies to)
  *
  * A version directory is complete before it gets its final name (rename),
  * and a link changes only by rename of a fresh symlink over it, so at every
@@ -37,8 +39,12 @@ ward_err act_test_load(const char *dir, uint64_t mem, uint64_t cpu_s, char *why,
 /* Point PATTERN/link at rel ("versions/V-TAG") atomically. */
 ward_err act_set_link(const char *pattern_dir, const char *link, const char *rel) WARD_WUR;
 
-/* Remove version directories that neither link names, and temporaries of
- * interrupted runs. Call with the state lock held. */
+/* PATTERN/packages/TAG.wpkg for rel "versions/TAG"; false when rel is not
+ * a version directory or the path does not fit. */
+bool act_package_path(const char *pattern_dir, const char *rel, char *buf, size_t n);
+
+/* Remove version directories that neither link names, their packages, and
+ * temporaries of interrupted runs. Call with the state lock held. */
 void act_cleanup(const char *pattern_dir);
 
 #endif /* WARD_UPDATE_ACTIVATE_H */

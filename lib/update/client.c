@@ -85,6 +85,7 @@ struct client {
 	tuf_meta root, ts, snap, tg; /* trusted */
 	bool have_ts, have_snap, have_tg;
 	bool ts_unchanged;
+	uint64_t fetched; /* package bytes downloaded so far (deltas and full) */
 	/* the first refusal seen while trying mirrors for one file */
 	ward_update_refusal pending;
 	char pending_msg[512];
@@ -591,10 +592,12 @@ static const tuf_target *choose(struct client *c, uint64_t blocked)
 	for (size_t i = 0; i < c->tg.ntargets; i++) {
 		const tuf_target *t = &c->tg.targets[i];
 		if (c->o->pin) {
-			if (t->pkg_version == c->o->pin)
+			if (t->pkg_version == c->o->pin && !t->delta_base)
 				return t;
 			continue;
 		}
+		if (t->delta_base)
+			continue; /* deltas are chosen with their full target */
 		/* preview follows both channels: a stable release is also the
 		 * newest preview unless a newer preview exists. */
 		if (!preview && strcmp(t->channel, "stable"))
@@ -631,6 +634,8 @@ static ward_err download_target(struct client *c, const tuf_target *t, const cha
 		uint64_t len;
 		/* The listed length is the cap: not one byte more is read. */
 		fetch_status st = fetch_fd(c->f, url, t->length, fd, sha, &len, why, sizeof why);
+		if (st == FETCH_OK)
+			c->fetched += len;
 		bool synced = fsync(fd) == 0;
 		close(fd);
 		if (st == FETCH_OVER_CAP) {
@@ -661,6 +666,193 @@ static ward_err download_target(struct client *c, const tuf_target *t, const cha
 			 "%s: no mirror could serve it (%u down)", name, down);
 	}
 	return fail_pending(c);
+}
+
+/* ---- 5b. delta packages ---- */
+
+/* A reason into a caller buffer, cut at its size (it embeds paths). */
+static void why_set(char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void why_set(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+}
+
+/* Write bytes to a new file dst and fsync it. */
+static ward_err write_file(const char *dst, const uint8_t *p, size_t n)
+{
+	int fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return WARD_EIO;
+	bool ok = fd_write_all(fd, p, n) && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	return ok ? WARD_OK : WARD_EIO;
+}
+
+/* Try to make target t from delta d and the installed package, into dst.
+ * The delta is only a cheaper way to obtain bytes the signed chain already
+ * names: it is downloaded like any target (length cap, SHA-256), then its
+ * own signature and base are checked, it is applied, and what it rebuilds
+ * must have exactly the length and SHA-256 targets.json lists for t. Any
+ * failure returns false with the reason; the caller downloads t whole. */
+static bool try_delta(struct client *c, const tuf_target *t, const tuf_target *d, const char *dst,
+		      char *reason, size_t rlen)
+{
+	const ward_update_opts *o = c->o;
+	char rel[256], base_path[4096], dpath[4096] = "", why[256];
+	uint8_t *base = NULL, *delta = NULL, *res = NULL;
+	size_t baselen = 0, deltalen = 0, reslen = 0;
+	ward_pkg_pubkey *key = NULL;
+	ward_pkg *dp = NULL;
+	bool ok = false;
+	ward_err e;
+	reason[0] = '\0';
+	if (act_link_version(o->pattern_dir, "current", rel, sizeof rel) != d->delta_base ||
+	    !act_package_path(o->pattern_dir, rel, base_path, sizeof base_path)) {
+		why_set(reason, rlen, "the installed pattern is not version %llu",
+			(unsigned long long)d->delta_base);
+		goto out;
+	}
+	if (d->length > WARD_PKG_MAX_SIZE) {
+		why_set(reason, rlen, "%s: larger than a package may be", d->name);
+		goto out;
+	}
+	/* A pattern installed before packages were kept, or a damaged copy:
+	 * the delta's base hash check below catches the latter. */
+	e = fs_read_file(base_path, WARD_PKG_MAX_SIZE, &base, &baselen);
+	if (e != WARD_OK) {
+		why_set(reason, rlen, "the installed package %s cannot be read (%s)", base_path,
+			ward_strerror(e));
+		goto out;
+	}
+	if (!fs_path(dpath, sizeof dpath, "%s/.delta.%ld", o->pattern_dir, (long)getpid())) {
+		why_set(reason, rlen, "%s: path too long", o->pattern_dir);
+		dpath[0] = '\0';
+		goto out;
+	}
+	e = download_target(c, d, dpath);
+	if (e != WARD_OK) {
+		/* download_target reported into the result as for a full
+		 * package; for a delta that is only the reason to fall back. */
+		why_set(reason, rlen, "%s", c->res->message);
+		c->res->refusal = WARD_UPD_NONE;
+		c->res->message[0] = '\0';
+		goto out;
+	}
+	e = fs_read_file(dpath, (size_t)d->length, &delta, &deltalen);
+	if (e != WARD_OK) {
+		why_set(reason, rlen, "%s: cannot read (%s)", dpath, ward_strerror(e));
+		goto out;
+	}
+	e = ward_pkg_pubkey_read(o->pkg_key, &key, why, sizeof why);
+	if (e != WARD_OK) {
+		why_set(reason, rlen, "%s", why);
+		goto out;
+	}
+	/* Checked here as well as inside ward_pkg_apply_delta, to name the
+	 * problem: a delta for another version or base is refused before it
+	 * is applied. */
+	e = ward_pkg_verify(delta, deltalen, key, &dp, why, sizeof why);
+	if (e != WARD_OK) {
+		why_set(reason, rlen, "%s does not verify: %s", d->name, why);
+		goto out;
+	}
+	const ward_pkg_meta *dm = ward_pkg_get_meta(dp);
+	if (dm->kind != WARD_PKG_KIND_DELTA || dm->version != t->pkg_version ||
+	    dm->base_version != d->delta_base) {
+		why_set(reason, rlen,
+			"%s is a %s package %llu -> %llu, targets.json lists a delta %llu -> %llu",
+			d->name, dm->kind == WARD_PKG_KIND_DELTA ? "delta" : "full",
+			(unsigned long long)dm->base_version, (unsigned long long)dm->version,
+			(unsigned long long)d->delta_base, (unsigned long long)t->pkg_version);
+		goto out;
+	}
+	e = ward_pkg_apply_delta(base, baselen, delta, deltalen, key, &res, &reslen, why,
+				 sizeof why);
+	if (e != WARD_OK) {
+		why_set(reason, rlen, "%s does not apply: %s", d->name, why);
+		goto out;
+	}
+	/* The delta's signer vouches for what it rebuilds; the targets role
+	 * vouches for which package is version N. Only bytes both agree on
+	 * are used: a delta never yields anything but the listed package. */
+	uint8_t sha[32];
+	tuf_sha256(res, reslen, sha);
+	if (reslen != t->length || !tuf_memeq(sha, t->sha256, 32)) {
+		why_set(reason, rlen,
+			"%s rebuilds %zu bytes that differ from %s as targets.json lists it",
+			d->name, reslen, t->name);
+		goto out;
+	}
+	e = write_file(dst, res, reslen);
+	if (e != WARD_OK) {
+		why_set(reason, rlen, "%s: cannot write (%s)", dst, ward_strerror(e));
+		goto out;
+	}
+	ok = true;
+out:
+	if (dpath[0])
+		unlink(dpath);
+	w_free(base);
+	w_free(delta);
+	w_free(res);
+	ward_pkg_free(dp);
+	ward_pkg_pubkey_free(key);
+	return ok;
+}
+
+/* Obtain target t into dst: through a delta from the installed version
+ * when the repository lists one, else (or when the delta fails for any
+ * reason) the full package. */
+static ward_err fetch_package(struct client *c, const tuf_target *t, const char *dst)
+{
+	uint64_t cur = c->res->old_version;
+	const tuf_target *d = NULL;
+	bool any = false;
+	c->res->package_bytes = t->length;
+	for (size_t i = 0; c->o->pkg_key && cur && i < c->tg.ntargets; i++) {
+		const tuf_target *x = &c->tg.targets[i];
+		if (!x->delta_base || x->pkg_version != t->pkg_version ||
+		    strcmp(x->delta_full, t->name))
+			continue;
+		any = true;
+		if (x->delta_base == cur)
+			d = x;
+	}
+	if (d) {
+		char reason[512];
+		if (try_delta(c, t, d, dst, reason, sizeof reason)) {
+			c->res->delta_base = d->delta_base;
+			diag(c, WARD_OK, "delta %llu -> %llu applied (%llu bytes instead of %llu)",
+			     (unsigned long long)d->delta_base, (unsigned long long)t->pkg_version,
+			     (unsigned long long)d->length, (unsigned long long)t->length);
+			return WARD_OK;
+		}
+		unlink(dst);
+		diag(c, WARD_ECORRUPT, "delta refused: %s; fetching full package", reason);
+	} else if (any) {
+		diag(c, WARD_OK,
+		     "no delta from installed version %llu to %llu; fetching full package",
+		     (unsigned long long)cur, (unsigned long long)t->pkg_version);
+	}
+	return download_target(c, t, dst);
+}
+
+/* Keep the verified package beside its version directory: the next delta
+ * applies to it. Losing it only costs a full download next time. */
+static void keep_package(struct client *c, const char *rel, const char *pkgfile)
+{
+	char pdir[4096], dst[4096];
+	if (!fs_path(pdir, sizeof pdir, "%s/packages", c->o->pattern_dir) ||
+	    !act_package_path(c->o->pattern_dir, rel, dst, sizeof dst))
+		return;
+	if (fs_mkdir(pdir) != WARD_OK || rename(pkgfile, dst) != 0 || fs_sync_dir(pdir) != WARD_OK)
+		diag(c, WARD_EIO,
+		     "%s: cannot keep the package (%s); the next update downloads it whole", dst,
+		     strerror(errno));
 }
 
 /* ---- 6. unpacking ---- */
@@ -778,7 +970,8 @@ static ward_err install(struct client *c, const tuf_target *t)
 		setmsg(c->res, "%s: cannot create", vdir);
 		return WARD_EIO;
 	}
-	e = download_target(c, t, tmpfile);
+	e = fetch_package(c, t, tmpfile);
+	c->res->fetched_bytes = c->fetched;
 	if (e != WARD_OK)
 		goto out;
 	act_killpoint(KP_DOWNLOADED);
@@ -798,6 +991,8 @@ static ward_err install(struct client *c, const tuf_target *t)
 		goto out;
 	}
 	e = fs_sync_dir(tmpdir);
+	if (e == WARD_OK && o->pkg_key)
+		keep_package(c, rel, tmpfile);
 	act_killpoint(KP_UNPACKED);
 	if (e == WARD_OK && rename(tmpdir, final) != 0)
 		e = WARD_EIO;
@@ -835,8 +1030,15 @@ static ward_err install(struct client *c, const tuf_target *t)
 	act_killpoint(KP_CURRENT);
 	c->res->changed = true;
 	c->res->new_version = t->pkg_version;
-	setmsg(c->res, "activated pattern version %llu (%s)", (unsigned long long)t->pkg_version,
-	       t->name);
+	if (c->res->delta_base)
+		setmsg(c->res,
+		       "activated pattern version %llu (%s); delta %llu -> %llu applied (%llu bytes instead of %llu)",
+		       (unsigned long long)t->pkg_version, t->name,
+		       (unsigned long long)c->res->delta_base, (unsigned long long)t->pkg_version,
+		       (unsigned long long)c->res->fetched_bytes, (unsigned long long)t->length);
+	else
+		setmsg(c->res, "activated pattern version %llu (%s)",
+		       (unsigned long long)t->pkg_version, t->name);
 out:
 	unlink(tmpfile);
 	(void)fs_rmtree(tmpdir, 2);

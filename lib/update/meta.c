@@ -225,10 +225,14 @@ static bool good_name(const char *s, size_t n)
 	return true;
 }
 
+/* By package version, then the full package (delta_base 0) before the
+ * deltas that rebuild it, by base version. */
 static int target_cmp(const void *a, const void *b)
 {
 	const tuf_target *x = a, *y = b;
-	return (x->pkg_version > y->pkg_version) - (x->pkg_version < y->pkg_version);
+	if (x->pkg_version != y->pkg_version)
+		return (x->pkg_version > y->pkg_version) - (x->pkg_version < y->pkg_version);
+	return (x->delta_base > y->delta_base) - (x->delta_base < y->delta_base);
 }
 
 static ward_err parse_targets(tuf_meta *m, char *why, size_t whylen)
@@ -258,6 +262,25 @@ static ward_err parse_targets(tuf_meta *m, char *why, size_t whylen)
 		jref w = jobj_typed(d, jobj_typed(d, t, "custom", J_OBJ), "ward", J_OBJ);
 		if (!w || !jobj_u64(d, w, "version", &tg->pkg_version) || tg->pkg_version < 1)
 			BAD("targets: %s: no custom.ward.version", tg->name);
+		jref dl = jobj_get(d, w, "delta");
+		if (dl) {
+			/* A delta package: version is the version it rebuilds,
+			 * base the version it applies to (always older: a delta
+			 * never moves a client backwards), full the target
+			 * whose hashes the rebuilt package must match. */
+			const char *full;
+			size_t flen;
+			if (jget(d, dl)->type != J_OBJ ||
+			    !jobj_u64(d, dl, "base", &tg->delta_base) || tg->delta_base < 1 ||
+			    tg->delta_base >= tg->pkg_version ||
+			    !jobj_str(d, dl, "full", &full, &flen) || !good_name(full, flen))
+				BAD("targets: %s: custom.ward.delta needs a base below its version "
+				    "and the name of a full target",
+				    tg->name);
+			memcpy(tg->delta_full, full, flen);
+			m->ntargets++;
+			continue;
+		}
 		if (!jobj_str(d, w, "channel", &ch, &chlen) ||
 		    (strcmp(ch, "stable") && strcmp(ch, "preview")))
 			BAD("targets: %s: channel must be stable or preview", tg->name);
@@ -271,9 +294,26 @@ static ward_err parse_targets(tuf_meta *m, char *why, size_t whylen)
 	 * check would be quadratic in a hostile list). */
 	qsort(m->targets, m->ntargets, sizeof *m->targets, target_cmp);
 	for (size_t i = 1; i < m->ntargets; i++)
-		if (m->targets[i - 1].pkg_version == m->targets[i].pkg_version)
-			BAD("targets: version %llu listed twice",
-			    (unsigned long long)m->targets[i].pkg_version);
+		if (m->targets[i - 1].pkg_version == m->targets[i].pkg_version &&
+		    m->targets[i - 1].delta_base == m->targets[i].delta_base)
+			BAD("targets: version %llu listed twice%s",
+			    (unsigned long long)m->targets[i].pkg_version,
+			    m->targets[i].delta_base ? " as a delta from the same base" : "");
+	/* Every delta names the full target of its version (sorted first in
+	 * its run): the client checks what a delta rebuilds against that
+	 * target's length and hashes, so a delta without one is useless. */
+	const tuf_target *full = NULL;
+	for (size_t i = 0; i < m->ntargets; i++) {
+		const tuf_target *t = &m->targets[i];
+		if (!t->delta_base) {
+			full = t;
+			continue;
+		}
+		if (!full || full->pkg_version != t->pkg_version ||
+		    strcmp(full->name, t->delta_full))
+			BAD("targets: delta %s: full target %s of version %llu is not listed",
+			    t->name, t->delta_full, (unsigned long long)t->pkg_version);
+	}
 	return WARD_OK;
 }
 

@@ -25,6 +25,7 @@
 
 #include "update/fsutil.h"
 #include "update/tuf.h"
+#include "ward/pkg.h"
 
 #define SPEC_VERSION "1.0.31"
 #define WHY(...) snprintf(why, whylen, __VA_ARGS__)
@@ -153,10 +154,21 @@ static ward_err build_targets(const tuf_target *t, size_t n, uint64_t version, i
 		char rel[32];
 		tuf_time_format(t[i].released, rel);
 		jref o = jnew(&d, J_OBJ), c = jnew(&d, J_OBJ), w = jnew(&d, J_OBJ);
-		if (!o || !c || !w || !jobj_put(&d, w, "version", jnew_int(&d, t[i].pkg_version)) ||
-		    !jobj_put(&d, w, "channel", jnew_strz(&d, t[i].channel)) ||
-		    !jobj_put(&d, w, "released", jnew_strz(&d, rel)) ||
-		    !jobj_put(&d, c, "ward", w) || !jobj_put(&d, o, "custom", c) ||
+		if (!o || !c || !w || !jobj_put(&d, w, "version", jnew_int(&d, t[i].pkg_version)))
+			goto out;
+		if (t[i].delta_base) {
+			/* A delta follows its full target's channel: it has
+			 * none of its own, only what it applies to. */
+			jref dl = jnew(&d, J_OBJ);
+			if (!dl || !jobj_put(&d, dl, "base", jnew_int(&d, t[i].delta_base)) ||
+			    !jobj_put(&d, dl, "full", jnew_strz(&d, t[i].delta_full)) ||
+			    !jobj_put(&d, w, "delta", dl))
+				goto out;
+		} else if (!jobj_put(&d, w, "channel", jnew_strz(&d, t[i].channel)) ||
+			   !jobj_put(&d, w, "released", jnew_strz(&d, rel))) {
+			goto out;
+		}
+		if (!jobj_put(&d, c, "ward", w) || !jobj_put(&d, o, "custom", c) ||
 		    !jobj_put(&d, o, "length", jnew_int(&d, t[i].length)) ||
 		    !jobj_put(&d, o, "hashes", hashes_obj(&d, t[i].sha256)) ||
 		    !jobj_put(&d, to, t[i].name, o))
@@ -485,10 +497,24 @@ ward_err ward_repo_add(const char *dir, const ward_repo_target *t, const ward_re
 	list = w_calloc(cur.ntargets + 1, sizeof *list);
 	if (!list)
 		goto out;
+	/* The entry this one replaces, if any: its deltas stay only when the
+	 * package itself is unchanged (a promotion); a re-release with other
+	 * bytes makes them rebuild something that is no longer listed. */
+	const tuf_target *old = NULL;
+	for (size_t i = 0; i < cur.ntargets; i++)
+		if (!strcmp(cur.targets[i].name, nt.name))
+			old = &cur.targets[i];
+	bool keep_deltas = old && !old->delta_base && old->pkg_version == nt.pkg_version &&
+			   old->length == nt.length && !memcmp(old->sha256, nt.sha256, 32);
 	size_t n = 0;
 	for (size_t i = 0; i < cur.ntargets; i++) {
 		if (!strcmp(cur.targets[i].name, nt.name))
 			continue; /* replaced (a promotion or a re-release) */
+		if (cur.targets[i].delta_base) {
+			if (strcmp(cur.targets[i].delta_full, nt.name) || keep_deltas)
+				list[n++] = cur.targets[i];
+			continue;
+		}
 		if (cur.targets[i].pkg_version == nt.pkg_version) {
 			WHY("version %llu is already listed as %s",
 			    (unsigned long long)nt.pkg_version, cur.targets[i].name);
@@ -515,6 +541,155 @@ ward_err ward_repo_add(const char *dir, const ward_repo_target *t, const ward_re
 		e = save_meta(p, &next, NULL, why, whylen);
 out:
 	w_free(list);
+	tuf_meta_free(&cur);
+	tuf_meta_free(&next);
+	return e;
+}
+
+ward_err ward_repo_add_delta(const char *dir, const ward_repo_delta *t, const ward_repo_opts *opts,
+			     char *why, size_t whylen)
+{
+	char p[4096], dst[4096], hex[65], name[WARD_MAX_TARGET_NAME + 1], dummy[1];
+	tuf_meta cur, next;
+	tuf_target *list = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	ward_pkg_pubkey *key = NULL;
+	ward_pkg *pkg = NULL;
+	uint64_t ts, snap, tgv;
+	if (!why || !whylen)
+		why = dummy, whylen = sizeof dummy;
+	why[0] = '\0';
+	tuf_meta_init(&cur);
+	tuf_meta_init(&next);
+	tuf_target nt;
+	memset(&nt, 0, sizeof nt);
+	ward_err e = WARD_EINVAL;
+	if (!t->file || !t->full) {
+		WHY("a delta file and the name of its full target are needed");
+		goto out;
+	}
+	e = fs_read_file(t->file, WARD_PKG_MAX_SIZE, &buf, &len);
+	if (e != WARD_OK) {
+		WHY("%s: cannot read (%s)", t->file, ward_strerror(e));
+		goto out;
+	}
+	/* The publisher checks what the client will check, so a delta that
+	 * can only ever be refused is not published: the signature (when the
+	 * pattern key is given), the kind, and what it rebuilds. */
+	if (t->pkg_key) {
+		e = ward_pkg_pubkey_read(t->pkg_key, &key, why, whylen);
+		if (e == WARD_OK)
+			e = ward_pkg_verify(buf, len, key, &pkg, why, whylen);
+	} else {
+		e = ward_pkg_parse(buf, len, &pkg, why, whylen);
+	}
+	if (e != WARD_OK)
+		goto out;
+	const ward_pkg_meta *dm = ward_pkg_get_meta(pkg);
+	e = WARD_EINVAL;
+	if (dm->kind != WARD_PKG_KIND_DELTA) {
+		WHY("%s: not a delta package (ward pattern delta makes one)", t->file);
+		goto out;
+	}
+	if (dm->base_version < 1 || dm->base_version >= dm->version) {
+		WHY("%s: base version %llu is not below its version %llu", t->file,
+		    (unsigned long long)dm->base_version, (unsigned long long)dm->version);
+		goto out;
+	}
+	if (t->name)
+		snprintf(name, sizeof name, "%s", t->name);
+	else
+		snprintf(name, sizeof name, "delta-%llu-%llu.wpkg",
+			 (unsigned long long)dm->base_version, (unsigned long long)dm->version);
+	size_t nlen = strlen(name);
+	if (nlen == 0 || nlen > WARD_MAX_TARGET_NAME || name[0] == '.' ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+		    nlen) {
+		WHY("target name must be 1 to %u of [A-Za-z0-9._-], not starting with '.'",
+		    WARD_MAX_TARGET_NAME);
+		goto out;
+	}
+	memcpy(nt.name, name, nlen);
+	nt.pkg_version = dm->version;
+	nt.delta_base = dm->base_version;
+	nt.length = len;
+	tuf_sha256(buf, len, nt.sha256);
+	tuf_hex(nt.sha256, 32, hex);
+	e = WARD_ELIMIT;
+	if (!fs_path(dst, sizeof dst, "%s/public/targets/%s.%s", dir, hex, nt.name) ||
+	    !fs_path(p, sizeof p, "%s/staged/targets.json", dir))
+		goto out;
+	e = load_meta(p, TUF_TARGETS, &cur, why, whylen);
+	if (e == WARD_OK)
+		e = published_versions(dir, &ts, &snap, &tgv, why, whylen);
+	if (e != WARD_OK)
+		goto out;
+	const tuf_target *full = NULL;
+	for (size_t i = 0; i < cur.ntargets; i++)
+		if (!cur.targets[i].delta_base && !strcmp(cur.targets[i].name, t->full))
+			full = &cur.targets[i];
+	e = WARD_EINVAL;
+	if (!full) {
+		WHY("full target %s is not staged: add it first (ward repo add)", t->full);
+		goto out;
+	}
+	if (full->pkg_version != dm->version) {
+		WHY("%s rebuilds version %llu, %s is version %llu", t->file,
+		    (unsigned long long)dm->version, t->full,
+		    (unsigned long long)full->pkg_version);
+		goto out;
+	}
+	/* --unsafe lets client tests publish a delta that rebuilds another
+	 * (validly signed) package: the client must refuse its result. */
+	if ((dm->target_size != full->length || memcmp(dm->target_sha256, full->sha256, 32)) &&
+	    !(opts && opts->unsafe)) {
+		WHY("%s does not rebuild %s (target size or SHA-256 differ)", t->file, t->full);
+		goto out;
+	}
+	memcpy(nt.delta_full, full->name, strlen(full->name) + 1);
+	e = WARD_ENOMEM;
+	list = w_calloc(cur.ntargets + 1, sizeof *list);
+	if (!list)
+		goto out;
+	size_t n = 0;
+	for (size_t i = 0; i < cur.ntargets; i++) {
+		const tuf_target *c = &cur.targets[i];
+		if (!strcmp(c->name, nt.name) && !c->delta_base) {
+			WHY("%s is already the name of a full target", nt.name);
+			e = WARD_EINVAL;
+			goto out;
+		}
+		/* Same name, or the same base and version: replaced. */
+		if (!strcmp(c->name, nt.name) ||
+		    (c->pkg_version == nt.pkg_version && c->delta_base == nt.delta_base))
+			continue;
+		list[n++] = *c;
+	}
+	if (n >= WARD_MAX_TUF_TARGETS) {
+		WHY("more than %u targets", WARD_MAX_TUF_TARGETS);
+		e = WARD_ELIMIT;
+		goto out;
+	}
+	list[n++] = nt;
+	e = fs_write_atomic(dst, buf, len);
+	if (e != WARD_OK) {
+		WHY("%s: cannot write (%s)", dst, ward_strerror(e));
+		goto out;
+	}
+	uint64_t v = cur.version > tgv ? cur.version : tgv + 1;
+	e = build_targets(list, n, v, expiry(opts, TUF_TARGETS), &next, why, whylen);
+	if (e == WARD_OK)
+		e = save_meta(p, &next, NULL, why, whylen);
+	if (e == WARD_OK)
+		WHY("staged %s: delta %llu -> %llu of %s (%zu bytes instead of %llu)", nt.name,
+		    (unsigned long long)nt.delta_base, (unsigned long long)nt.pkg_version,
+		    nt.delta_full, len, (unsigned long long)full->length);
+out:
+	w_free(list);
+	w_free(buf);
+	ward_pkg_free(pkg);
+	ward_pkg_pubkey_free(key);
 	tuf_meta_free(&cur);
 	tuf_meta_free(&next);
 	return e;

@@ -100,6 +100,12 @@ typedef struct tuf_target {
 	uint64_t pkg_version;
 	char channel[16];
 	int64_t released;
+	/* custom.ward.delta: nonzero for a delta package that rebuilds the
+	 * full target delta_full (of the same pkg_version) from the package of
+	 * version delta_base. Delta targets have no channel of their own: they
+	 * follow their full target. */
+	uint64_t delta_base;
+	char delta_full[WARD_MAX_TARGET_NAME + 1];
 } tuf_target;
 
 /* One verified (or to-be-verified) metadata document. */

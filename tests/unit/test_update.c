@@ -17,6 +17,7 @@
 #include "update/fsutil.h"
 #include "update/json.h"
 #include "update/tuf.h"
+#include "ward/pkg.h"
 #include "ward/update.h"
 
 static char tmpdir[256];
@@ -515,6 +516,270 @@ static void test_repo_publish(void **state)
 	tuf_meta_free(&ts);
 }
 
+/* ---- delta targets (appended with the delta client) ---- */
+
+#define ZEROS64 "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* targets.json with a full target "f" (version 2) and one more entry. */
+#define TGD \
+	"{\"signed\":{\"_type\":\"targets\",\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\",\"targets\":{" \
+	"\"f\":{\"length\":1,\"hashes\":{\"sha256\":\"%064d\"},\"custom\":{\"ward\":{\"version\":2,\"channel\":\"stable\",\"released\":\"2024-01-01T00:00:00Z\"}}}," \
+	"\"%s\":{\"length\":1,\"hashes\":{\"sha256\":\"%064d\"},\"custom\":{\"ward\":{\"version\":%d,\"delta\":%s}}}" \
+	"}},\"signatures\":[]}"
+
+static void test_meta_delta_targets(void **state)
+{
+	(void)state;
+	char why[256], buf[2048];
+	tuf_meta m;
+	tuf_meta_init(&m);
+	snprintf(buf, sizeof buf, TGD, 0, "d", 0, 2, "{\"base\":1,\"full\":\"f\"}");
+	assert_int_equal(tuf_meta_parse(&m, TUF_TARGETS, buf, strlen(buf), why, sizeof why),
+			 WARD_OK);
+	assert_int_equal(m.ntargets, 2);
+	/* the full target sorts before its deltas */
+	assert_int_equal(m.targets[0].delta_base, 0);
+	assert_string_equal(m.targets[1].name, "d");
+	assert_int_equal(m.targets[1].delta_base, 1);
+	assert_int_equal(m.targets[1].pkg_version, 2);
+	assert_string_equal(m.targets[1].delta_full, "f");
+	static const struct {
+		int version;
+		const char *delta;
+	} bad[] = {
+		{2, "{\"base\":2,\"full\":\"f\"}"},    /* base not below version */
+		{2, "{\"base\":0,\"full\":\"f\"}"},    /* no base */
+		{2, "{\"base\":1,\"full\":\"g\"}"},    /* full target not listed */
+		{3, "{\"base\":1,\"full\":\"f\"}"},    /* full target of another version */
+		{2, "{\"base\":1,\"full\":\"../f\"}"}, /* not a target name */
+		{2, "{\"base\":1}"},
+		{2, "[1]"},
+		{2, "{\"base\":1,\"full\":7}"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(buf, sizeof buf, TGD, 0, "d", 0, bad[i].version, bad[i].delta);
+		if (tuf_meta_parse(&m, TUF_TARGETS, buf, strlen(buf), why, sizeof why) == WARD_OK)
+			fail_msg("accepted %s", bad[i].delta);
+	}
+	/* two deltas from the same base to the same version */
+	const char *two =
+		"{\"signed\":{\"_type\":\"targets\",\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\",\"targets\":{"
+		"\"f\":{\"length\":1,\"hashes\":{\"sha256\":\"" ZEROS64
+		"\"},\"custom\":{\"ward\":{\"version\":2,\"channel\":\"stable\",\"released\":\"2024-01-01T00:00:00Z\"}}},"
+		"\"d1\":{\"length\":1,\"hashes\":{\"sha256\":\"" ZEROS64
+		"\"},\"custom\":{\"ward\":{\"version\":2,\"delta\":{\"base\":1,\"full\":\"f\"}}}},"
+		"\"d2\":{\"length\":1,\"hashes\":{\"sha256\":\"" ZEROS64
+		"\"},\"custom\":{\"ward\":{\"version\":2,\"delta\":{\"base\":1,\"full\":\"f\"}}}}"
+		"}},\"signatures\":[]}";
+	assert_int_not_equal(tuf_meta_parse(&m, TUF_TARGETS, two, strlen(two), why, sizeof why),
+			     WARD_OK);
+	tuf_meta_free(&m);
+}
+
+static void write_buf(const char *path, const uint8_t *p, size_t n)
+{
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(p, 1, n, fp), n);
+	fclose(fp);
+}
+
+/* A signed full package of version v whose one member says `line`. */
+static void make_pkg(const ward_pkg_seckey *k, uint64_t v, const char *line, const char *path)
+{
+	static const char *const plat[] = {"*/*"};
+	ward_pkg_member_in mem = {"daily.ndb", (const uint8_t *)line, strlen(line)};
+	ward_pkg_build_in in = {.version = v,
+				.created = 1704067200,
+				.engine_min = 1,
+				.engine_max = WARD_PKG_ENGINE_ANY,
+				.platforms = plat,
+				.nplatforms = 1,
+				.members = &mem,
+				.nmembers = 1};
+	uint8_t *out = NULL;
+	size_t len = 0;
+	char why[256];
+	assert_int_equal(ward_pkg_build(&in, k, &out, &len, why, sizeof why), WARD_OK);
+	write_buf(path, out, len);
+	ward_pkg_buf_free(out);
+}
+
+static void make_delta(const ward_pkg_seckey *k, const char *base, const char *target,
+		       const char *path)
+{
+	uint8_t *a, *b, *out = NULL;
+	size_t alen, blen, len = 0;
+	char why[256];
+	assert_int_equal(fs_read_file(base, 1 << 20, &a, &alen), WARD_OK);
+	assert_int_equal(fs_read_file(target, 1 << 20, &b, &blen), WARD_OK);
+	assert_int_equal(ward_pkg_delta(a, alen, b, blen, k, &out, &len, why, sizeof why), WARD_OK);
+	write_buf(path, out, len);
+	ward_pkg_buf_free(out);
+	w_free(a);
+	w_free(b);
+}
+
+static void staged_targets(const char *dir, tuf_meta *m)
+{
+	char p[700], why[256];
+	uint8_t *buf;
+	size_t len;
+	snprintf(p, sizeof p, "%s/staged/targets.json", dir);
+	assert_int_equal(fs_read_file(p, 1 << 20, &buf, &len), WARD_OK);
+	assert_int_equal(tuf_meta_parse(m, TUF_TARGETS, buf, len, why, sizeof why), WARD_OK);
+	w_free(buf);
+}
+
+static const tuf_target *find_target(const tuf_meta *m, const char *name)
+{
+	for (size_t i = 0; i < m->ntargets; i++)
+		if (!strcmp(m->targets[i].name, name))
+			return &m->targets[i];
+	return NULL;
+}
+
+/* ward_repo_add_delta: the delta is listed with its base and full target,
+ * only when it rebuilds that target; promotions keep it, re-releases with
+ * other bytes drop it. */
+static void test_repo_add_delta(void **state)
+{
+	(void)state;
+	char dir[512], why[512], pub[600], sec[600], opub[600], osec[600];
+	char p1[600], p2[600], p2x[600], d12[600], d12x[600], d12o[600];
+	const char *rk[1], *tk[1], *sk[1], *tsk[1];
+	char rkp[512], tkp[512], skp[512], tskp[512];
+	make_key("dr.pem");
+	make_key("dt.pem");
+	make_key("ds.pem");
+	make_key("dts.pem");
+	keypath(rkp, sizeof rkp, "dr.pem");
+	keypath(tkp, sizeof tkp, "dt.pem");
+	keypath(skp, sizeof skp, "ds.pem");
+	keypath(tskp, sizeof tskp, "dts.pem");
+	rk[0] = rkp, tk[0] = tkp, sk[0] = skp, tsk[0] = tskp;
+	ward_repo_role_keys keys[4] = {{rk, 1, 1}, {tk, 1, 1}, {sk, 1, 1}, {tsk, 1, 1}};
+	ward_repo_opts o = {0};
+	snprintf(dir, sizeof dir, "%s/drepo", tmpdir);
+	assert_int_equal(ward_repo_init(dir, keys, &o, why, sizeof why), WARD_OK);
+	assert_int_equal(ward_repo_sign(dir, "root", rkp, NULL, why, sizeof why), WARD_OK);
+	/* publish once so the targets version bookkeeping has a history */
+	assert_int_equal(ward_repo_sign(dir, "targets", tkp, NULL, why, sizeof why), WARD_OK);
+	assert_int_equal(ward_repo_publish(dir, sk, 1, tsk, 1, &o, why, sizeof why), WARD_OK);
+
+	keypath(pub, sizeof pub, "pkgd.pub");
+	keypath(sec, sizeof sec, "pkgd.sec");
+	keypath(opub, sizeof opub, "pkgo.pub");
+	keypath(osec, sizeof osec, "pkgo.sec");
+	assert_int_equal(ward_pkg_keygen(pub, sec, why, sizeof why), WARD_OK);
+	assert_int_equal(ward_pkg_keygen(opub, osec, why, sizeof why), WARD_OK);
+	ward_pkg_seckey *k = NULL, *ok = NULL;
+	assert_int_equal(ward_pkg_seckey_read(sec, &k, why, sizeof why), WARD_OK);
+	assert_int_equal(ward_pkg_seckey_read(osec, &ok, why, sizeof why), WARD_OK);
+	keypath(p1, sizeof p1, "dp1.wpkg");
+	keypath(p2, sizeof p2, "dp2.wpkg");
+	keypath(p2x, sizeof p2x, "dp2x.wpkg");
+	keypath(d12, sizeof d12, "dd12.wpkg");
+	keypath(d12x, sizeof d12x, "dd12x.wpkg");
+	keypath(d12o, sizeof d12o, "dd12o.wpkg");
+	make_pkg(k, 1, "A.1:0:*:41414141\nA.2:0:*:42424242\n", p1);
+	make_pkg(k, 2, "A.1:0:*:41414141\nA.3:0:*:43434343\n", p2);
+	make_pkg(k, 2, "A.1:0:*:41414141\nA.4:0:*:44444444\n", p2x);
+	make_delta(k, p1, p2, d12);
+	make_delta(k, p1, p2x, d12x);
+	make_delta(ok, p1, p2, d12o);
+
+	ward_repo_target t1 = {p1, "pattern-1.wpkg", 1, "stable", 0};
+	ward_repo_target t2 = {p2, "pattern-2.wpkg", 2, "preview", 0};
+	ward_repo_delta d = {d12, "pattern-2.wpkg", NULL, pub};
+	/* the full target must be staged first */
+	assert_int_equal(ward_repo_add_delta(dir, &d, &o, why, sizeof why), WARD_EINVAL);
+	assert_int_equal(ward_repo_add(dir, &t1, &o, why, sizeof why), WARD_OK);
+	assert_int_equal(ward_repo_add(dir, &t2, &o, why, sizeof why), WARD_OK);
+	/* a full package is not a delta */
+	ward_repo_delta notdelta = {p2, "pattern-2.wpkg", NULL, NULL};
+	assert_int_not_equal(ward_repo_add_delta(dir, &notdelta, &o, why, sizeof why), WARD_OK);
+	/* a delta that rebuilds another package of the same version */
+	ward_repo_delta other = {d12x, "pattern-2.wpkg", NULL, NULL};
+	assert_int_equal(ward_repo_add_delta(dir, &other, &o, why, sizeof why), WARD_EINVAL);
+	/* a delta for another full target's version */
+	ward_repo_delta wrongfull = {d12, "pattern-1.wpkg", NULL, NULL};
+	assert_int_equal(ward_repo_add_delta(dir, &wrongfull, &o, why, sizeof why), WARD_EINVAL);
+	/* signed by another key, checked when the pattern key is given */
+	ward_repo_delta okey = {d12o, "pattern-2.wpkg", NULL, pub};
+	assert_int_equal(ward_repo_add_delta(dir, &okey, &o, why, sizeof why), WARD_EBADSIG);
+	/* a delta name that is a full target's */
+	ward_repo_delta clash = {d12, "pattern-2.wpkg", "pattern-1.wpkg", NULL};
+	assert_int_equal(ward_repo_add_delta(dir, &clash, &o, why, sizeof why), WARD_EINVAL);
+
+	assert_int_equal(ward_repo_add_delta(dir, &d, &o, why, sizeof why), WARD_OK);
+	tuf_meta m;
+	tuf_meta_init(&m);
+	staged_targets(dir, &m);
+	const tuf_target *dt = find_target(&m, "delta-1-2.wpkg");
+	assert_non_null(dt);
+	assert_int_equal(dt->delta_base, 1);
+	assert_int_equal(dt->pkg_version, 2);
+	assert_string_equal(dt->delta_full, "pattern-2.wpkg");
+	uint8_t *db;
+	size_t dlen;
+	uint8_t sha[32];
+	assert_int_equal(fs_read_file(d12, 1 << 20, &db, &dlen), WARD_OK);
+	tuf_sha256(db, dlen, sha);
+	assert_int_equal(dt->length, dlen);
+	assert_memory_equal(dt->sha256, sha, 32);
+	w_free(db);
+	/* the delta file is served by its hash, like any target */
+	char hex[65], served[800];
+	tuf_hex(sha, 32, hex);
+	snprintf(served, sizeof served, "%s/public/targets/%s.delta-1-2.wpkg", dir, hex);
+	assert_true(fs_exists(served));
+	/* the same base and version again replaces it (one entry) */
+	assert_int_equal(ward_repo_add_delta(dir, &d, &o, why, sizeof why), WARD_OK);
+	staged_targets(dir, &m);
+	assert_int_equal(m.ntargets, 3);
+	/* a promotion (same bytes) keeps the delta */
+	t2.channel = "stable";
+	assert_int_equal(ward_repo_add(dir, &t2, &o, why, sizeof why), WARD_OK);
+	staged_targets(dir, &m);
+	assert_non_null(find_target(&m, "delta-1-2.wpkg"));
+	/* sign and publish: the chain the client reads carries it */
+	assert_int_equal(ward_repo_sign(dir, "targets", tkp, NULL, why, sizeof why), WARD_OK);
+	assert_int_equal(ward_repo_publish(dir, sk, 1, tsk, 1, &o, why, sizeof why), WARD_OK);
+	/* a re-release with other bytes drops it: it rebuilds the old bytes */
+	ward_repo_target t2x = {p2x, "pattern-2.wpkg", 2, "stable", 0};
+	assert_int_equal(ward_repo_add(dir, &t2x, &o, why, sizeof why), WARD_OK);
+	staged_targets(dir, &m);
+	assert_null(find_target(&m, "delta-1-2.wpkg"));
+	assert_int_equal(m.ntargets, 2);
+	/* now the delta to the new bytes is the one that matches; the old one
+	 * is accepted only with --unsafe (client tests), and replaces it */
+	ward_repo_opts unsafe = {0};
+	unsafe.unsafe = true;
+	assert_int_equal(ward_repo_add_delta(dir, &other, &o, why, sizeof why), WARD_OK);
+	assert_int_equal(ward_repo_add_delta(dir, &d, &o, why, sizeof why), WARD_EINVAL);
+	assert_int_equal(ward_repo_add_delta(dir, &d, &unsafe, why, sizeof why), WARD_OK);
+	staged_targets(dir, &m);
+	assert_int_equal(m.ntargets, 3);
+	/* every allocation failure is reported as such, and nothing else */
+	for (long n = 0;; n++) {
+		if (n > 100000)
+			fail_msg("never succeeded");
+		ward_alloc_fail_after(n);
+		ward_err e = ward_repo_add_delta(dir, &other, &o, why, sizeof why);
+		ward_alloc_fail_after(-1);
+		if (e == WARD_OK)
+			break;
+		if (e != WARD_ENOMEM)
+			fail_msg("allocation %ld: %s (%s)", n, ward_strerror(e), why);
+	}
+	staged_targets(dir, &m);
+	assert_int_equal(m.ntargets, 3);
+	tuf_meta_free(&m);
+	ward_pkg_seckey_free(k);
+	ward_pkg_seckey_free(ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +796,8 @@ int main(void)
 		cmocka_unit_test(test_meta_shape),
 		cmocka_unit_test(test_meta_parse_alloc_failures),
 		cmocka_unit_test(test_repo_publish),
+		cmocka_unit_test(test_meta_delta_targets),
+		cmocka_unit_test(test_repo_add_delta),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
