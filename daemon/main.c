@@ -3,9 +3,12 @@
  * (or --config-file=FILE), `--foreground` (-F) to stay attached, which is
  * how the systemd unit runs it.
  *
- * Order: configuration, log, the first pattern set (loaded before
- * daemonising, so a broken set is reported to whoever started us and the
- * exit status says so), listeners, then daemonise, pid file, threads.
+ * Order: configuration, log, daemonise (the parent waits until the child
+ * says it is ready, so a broken set or a socket in use is reported to
+ * whoever started us and the exit status says so), the zygote (host.c: it
+ * must be forked while the daemon has one thread; it drops privileges
+ * itself), the first pattern set, listeners, pid file, privilege drop, then
+ * the threads.
  * Signals are handled by one thread with sigwait(): SIGTERM/SIGINT stop,
  * SIGUSR2 reloads the patterns (as clamd), SIGHUP reopens the log file.
  */
@@ -64,7 +67,20 @@ static void *signal_main(void *arg)
  * daemon runs as this user, so neither the listener nor the scanning workers
  * hold root while they handle clients' bytes. A process that could still
  * become root again is refused. */
-static bool drop_privileges(const char *user)
+bool wardd_user_known(const char *user)
+{
+	if (!user || geteuid() != 0)
+		return true;
+	struct passwd pwbuf, *pw = NULL;
+	char buf[4096];
+	if (getpwnam_r(user, &pwbuf, buf, sizeof buf, &pw) != 0)
+		pw = NULL;
+	if (!pw)
+		log_kv(LOG_ERROR, "user_unknown", "user=\"%s\"", user);
+	return pw != NULL;
+}
+
+bool wardd_drop_privileges(const char *user)
 {
 	if (!user || geteuid() != 0)
 		return true;
@@ -89,15 +105,35 @@ static bool drop_privileges(const char *user)
 	return true;
 }
 
-static bool daemonize(void)
+/* Daemonising in two steps. begin: fork; the parent waits on a pipe and exits
+ * 0 when the child reports ready, 1 when the pipe closes first (the child
+ * failed and has printed why on the still-attached stderr). */
+static int ready_fd = -1;
+
+static bool daemonize_begin(void)
 {
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return false;
 	pid_t pid = fork();
 	if (pid < 0)
 		return false;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return false;
+	if (pid > 0) {
+		close(p[1]);
+		char c = 1;
+		ssize_t n;
+		do
+			n = read(p[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		_exit(n == 1 && c == 0 ? 0 : 1);
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	return setsid() >= 0;
+}
+
+static void daemonize_finish(void)
+{
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (fd >= 0) {
 		dup2(fd, 0);
@@ -107,7 +143,11 @@ static bool daemonize(void)
 		if (fd > 2)
 			close(fd);
 	}
-	return true;
+	if (ready_fd >= 0) {
+		(void)!write(ready_fd, "", 1);
+		close(ready_fd);
+		ready_fd = -1;
+	}
 }
 
 /* OpenSSL reads its configuration and loads its providers on first use,
@@ -184,35 +224,52 @@ int main(int argc, char **argv)
 	       : ward_sandbox_supported() ? "seccomp"
 					  : "unsupported");
 	preload_crypto();
+	if (!conf.foreground && !daemonize_begin()) {
+		fprintf(stderr, "ERROR: can't daemonise: %s\n", strerror(errno));
+		return 1;
+	}
+	/* The zygote drops privileges on its own; an unknown User must stop
+	 * the start with its own message, not as a set that failed to load. */
+	if (!wardd_user_known(conf.user)) {
+		fprintf(stderr, "ERROR: can't run as user %s (see the log)\n", conf.user);
+		conf_free(&conf);
+		return 1;
+	}
+	if (!zygote_start(&conf)) {
+		fprintf(stderr, "ERROR: can't start the pattern zygote: %s\n", strerror(errno));
+		conf_free(&conf);
+		return 1;
+	}
 	if (!patterns_init(&conf)) {
 		log_kv(LOG_ERROR, "startup_failed", "reason=\"no pattern set loads\"");
 		fprintf(stderr, "ERROR: no pattern set could be loaded from %s%s%s\n",
 			conf.database_dir, conf.lkg_dir ? " or " : "",
 			conf.lkg_dir ? conf.lkg_dir : "");
+		zygote_stop();
 		conf_free(&conf);
 		return 1;
 	}
 	if (!server_init(&conf)) {
 		fprintf(stderr, "ERROR: can't listen (see the log)\n");
 		patterns_stop();
+		zygote_stop();
 		conf_free(&conf);
 		return 1;
 	}
 	/* Client paths are absolute; relative ones resolve from / as in clamd. */
 	if (chdir("/") != 0)
 		log_kv(LOG_WARN, "chdir_failed", "errno=%d", errno);
-	if (!conf.foreground && !daemonize()) {
-		fprintf(stderr, "ERROR: can't daemonise: %s\n", strerror(errno));
-		return 1;
-	}
 	if (conf.pid_file && !write_pid(conf.pid_file))
 		log_kv(LOG_WARN, "pidfile_failed", "errno=%d", errno);
-	if (!drop_privileges(conf.user)) {
+	if (!wardd_drop_privileges(conf.user)) {
 		fprintf(stderr, "ERROR: can't run as user %s (see the log)\n", conf.user);
 		patterns_stop();
+		zygote_stop();
 		conf_free(&conf);
 		return 1;
 	}
+	if (!conf.foreground)
+		daemonize_finish();
 
 	/* Every thread (and so every worker forked from one) starts with
 	 * these blocked; the signal thread takes them with sigwait(). */
@@ -233,6 +290,7 @@ int main(int argc, char **argv)
 
 	metrics_stop();
 	patterns_stop();
+	zygote_stop();
 	if (sig_started) {
 		/* Wake the signal thread if SHUTDOWN came over the socket. */
 		pthread_kill(sig_thread, SIGUSR1);

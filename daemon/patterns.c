@@ -1,12 +1,13 @@
 /*
- * Pattern sets: the active ward_db, its reloads and the crash-loop revert.
+ * Pattern sets: the active set, its reloads and the crash-loop revert.
  *
- * The active set is a reference-counted struct patset behind a mutex. A
- * reload loads the new set in the loader thread, beside the running one,
- * and swaps the pointer only once the new set compiled; scans already
+ * The active set is a reference-counted struct patset behind a mutex; the
+ * ward_db itself lives in the set's host process (host.c). A reload loads
+ * the new set in a new host, driven by the loader thread, beside the running
+ * one, and swaps the pointer only once the new set compiled; scans already
  * running keep the worker (and so the database) they started with, and the
- * last reference frees the old set. A set that fails to load never replaces
- * the running one.
+ * last reference ends the old host. A set that fails to load (or whose host
+ * crashes while loading it) never replaces the running one.
  *
  * Crash-loop protection: every worker death (crash, or kill after a hang) is
  * reported with the generation the worker ran. When CrashRevertThreshold of
@@ -34,8 +35,6 @@
 /* The file in a pattern directory that names its version (written by the
  * pattern updater); without it the version is a fingerprint of the files. */
 #define VERSION_FILE "pattern-version"
-/* Load diagnostics logged per load; the rest are only counted. */
-#define MAX_LOGGED_DIAGS 20u
 
 static const struct wardd_conf *conf;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -118,33 +117,27 @@ static void read_version(const char *dir, char out[WARDD_MAX_VERSION + 1])
 
 struct diag_ctx {
 	const char *dir;
-	unsigned logged;
-	unsigned long errors, unsupported;
 };
 
 static void diag(void *vctx, ward_err code, const char *file, unsigned long line, const char *msg)
 {
 	struct diag_ctx *d = vctx;
-	if (code == WARD_EUNSUPPORTED) {
-		d->unsupported++;
-		return;
-	}
-	d->errors++;
-	if (d->logged >= MAX_LOGGED_DIAGS)
-		return;
-	d->logged++;
 	char qf[WARDD_MAX_PATH + 16], qm[1024];
 	log_kv(LOG_WARN, "pattern_diag", "file=%s line=%lu code=%s msg=%s",
 	       log_q(file ? file : d->dir, qf, sizeof qf), line, ward_strerror(code),
 	       log_q(msg, qm, sizeof qm));
 }
 
+/* Load dir in a new pattern host (host.c). The compiled-database cache
+ * (CacheDirectory) makes a restart or a RELOAD of a set seen before take a
+ * fraction of a second instead of a full compile. */
 static ward_err load_set(const char *dir, bool lkg, struct patset **out)
 {
 	ward_err e;
 	struct patset *p = w_calloc(1, sizeof *p);
 	char qd[WARDD_MAX_PATH + 16];
 	uint64_t t0 = now_ms();
+	struct host_load_result res = {0};
 	*out = NULL;
 	if (!p)
 		return WARD_ENOMEM;
@@ -155,47 +148,39 @@ static ward_err load_set(const char *dir, bool lkg, struct patset **out)
 	}
 	read_version(dir, p->version);
 	struct diag_ctx dc = {.dir = dir};
-	/* The compiled-database cache makes a restart or a RELOAD of a set
-	 * seen before take a fraction of a second instead of a full compile. */
-	ward_load_opts lo = {
-		.diag = diag, .diag_ctx = &dc, .cache_dir = conf ? conf->cache_dir : NULL};
-	const char *paths[1] = {dir};
-	e = ward_db_load(paths, 1, &lo, &p->db);
+	e = host_load(dir, diag, &dc, &p->host, &res);
 	if (e)
 		goto out;
 	p->last_known_good = lkg;
-	p->signatures =
-		ward_db_count(p->db, WARD_COUNT_HASH) + ward_db_count(p->db, WARD_COUNT_SECTHASH) +
-		ward_db_count(p->db, WARD_COUNT_IMPHASH) + ward_db_count(p->db, WARD_COUNT_BODY) +
-		ward_db_count(p->db, WARD_COUNT_LOGICAL);
+	p->signatures = res.signatures;
 	/* A set with a file refused whole (unreadable, corrupt, bad digital
 	 * signature) or with no signature at all is not activated: clamd
 	 * refuses to start without signatures, and a half-loaded update must
 	 * not replace a complete set. */
-	if (p->signatures == 0 || ward_db_count(p->db, WARD_COUNT_BAD_FILES) > 0) {
+	if (p->signatures == 0 || res.bad_files > 0) {
 		e = p->signatures == 0 ? WARD_EIO : WARD_ECORRUPT;
 		goto out;
 	}
 	atomic_init(&p->refs, 1);
 	log_kv(LOG_INFO, "pattern_loaded",
 	       "dir=%s version=%s last_known_good=%d signatures=%llu bad_lines=%llu bad_files=%llu "
-	       "unsupported=%lu ms=%llu",
+	       "unsupported=%llu ms=%llu",
 	       log_q(dir, qd, sizeof qd), p->version, lkg, (unsigned long long)p->signatures,
-	       (unsigned long long)ward_db_count(p->db, WARD_COUNT_BAD_LINES),
-	       (unsigned long long)ward_db_count(p->db, WARD_COUNT_BAD_FILES), dc.unsupported,
-	       (unsigned long long)(now_ms() - t0));
+	       (unsigned long long)res.bad_lines, (unsigned long long)res.bad_files,
+	       (unsigned long long)res.unsupported, (unsigned long long)(now_ms() - t0));
 	*out = p;
 	p = NULL;
 out:
 	if (p) {
 		char qe[256];
 		log_kv(LOG_ERROR, "pattern_load_failed",
-		       "dir=%s version=%s error=%s signatures=%llu bad_files=%llu ms=%llu",
+		       "dir=%s version=%s error=%s loader_crashed=%d signatures=%llu bad_files=%llu "
+		       "ms=%llu",
 		       log_q(dir, qd, sizeof qd), p->version,
-		       log_q(ward_strerror(e), qe, sizeof qe), (unsigned long long)p->signatures,
-		       (unsigned long long)(p->db ? ward_db_count(p->db, WARD_COUNT_BAD_FILES) : 0),
+		       log_q(ward_strerror(e), qe, sizeof qe), res.crashed,
+		       (unsigned long long)p->signatures, (unsigned long long)res.bad_files,
 		       (unsigned long long)(now_ms() - t0));
-		ward_db_free(p->db);
+		host_close(p->host);
 		w_free(p->dir);
 		w_free(p);
 	}
@@ -207,7 +192,7 @@ void patterns_release(struct patset *p)
 	if (!p)
 		return;
 	if (atomic_fetch_sub(&p->refs, 1) == 1) {
-		ward_db_free(p->db);
+		host_close(p->host);
 		w_free(p->dir);
 		w_free(p);
 	}

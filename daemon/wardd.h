@@ -11,6 +11,8 @@
  *   worker.c   scanning worker processes and the parent's side of talking to them
  *   patterns.c pattern sets: loading beside the running one, the reference-counted
  *              swap, crash accounting and the revert to the last-known-good set
+ *   host.c     the zygote and the pattern hosts: the single-threaded processes
+ *              that load sets and fork workers (never the threaded daemon)
  *   metrics.c  counters and the Prometheus endpoint on 127.0.0.1
  *   log.c      key=value log lines
  */
@@ -71,6 +73,12 @@
 #define WARDD_MAX_HTTP_REQUEST 4096u
 /* Log line length; longer lines are cut, never split. */
 #define WARDD_MAX_LOG_LINE 8192u
+/* Load diagnostics logged per pattern load; the rest are only counted (a set
+ * with a million bad lines must not flood the log). */
+#define WARDD_MAX_LOGGED_DIAGS 20u
+/* The zygote and a pattern host answer a fork request within this time, or
+ * are taken for dead (forking takes milliseconds). */
+#define WARDD_HELPER_TIMEOUT_MS 10000
 
 /* ---- configuration (conf.c) ---- */
 struct wardd_conf {
@@ -121,8 +129,9 @@ void log_kv(enum log_level lvl, const char *event, const char *fmt, ...)
 const char *log_q(const char *s, char *out, size_t n);
 
 /* ---- pattern sets (patterns.c) ---- */
+struct host;
 struct patset {
-	ward_db *db;
+	struct host *host; /* the process holding the loaded set (host.c) */
 	atomic_uint refs;
 	uint64_t generation; /* 1, 2, ... in activation order */
 	char version[WARDD_MAX_VERSION + 1];
@@ -151,7 +160,40 @@ void patterns_describe(char *out, size_t n);
 /* "1 reloading" while a load is in progress (for STATS and metrics). */
 bool patterns_loading(void);
 
+/* ---- start-up (main.c) ---- */
+/* clamd's User: become this user for good (NULL or not root: nothing to do). */
+bool wardd_drop_privileges(const char *user);
+/* False (and logged) when User is set, we are root, and no such user exists. */
+bool wardd_user_known(const char *user);
+
+/* ---- the zygote and pattern hosts (host.c) ---- */
+/* Fork the zygote. Call once, while the daemon is still single-threaded,
+ * after the privilege drop (the zygote, hosts and workers inherit the user). */
+bool zygote_start(const struct wardd_conf *c);
+void zygote_stop(void);
+typedef void (*host_diag_fn)(void *ctx, ward_err code, const char *file, unsigned long line,
+			     const char *msg);
+struct host_load_result {
+	uint64_t signatures, bad_lines, bad_files, errors, unsupported;
+	bool answered; /* the host sent a result */
+	bool crashed;  /* it died (or could not be started) before that */
+};
+/* Load dir in a new host process. diag gets the first WARDD_MAX_LOGGED_DIAGS
+ * load errors. On WARD_OK *out owns the host (host_close() ends it); res is
+ * filled in every case. Not reentrant: one load at a time. */
+ward_err host_load(const char *dir, host_diag_fn diag, void *ctx, struct host **out,
+		   struct host_load_result *res);
+/* Fork a worker from the host's set: its pid (a child of the daemon) and the
+ * daemon's end of its socket, owned by the caller. False when the host is
+ * gone or does not answer; it is then never asked again. Thread-safe. */
+bool host_spawn(struct host *h, pid_t *pid, int *sock);
+void host_close(struct host *h);
+
 /* ---- worker processes (worker.c) ---- */
+/* The worker process's life, in a child of a host: scan what arrives on sock
+ * with db until the daemon (pid daemon) closes it. */
+__attribute__((noreturn)) void worker_main(int sock, const ward_db *db, const struct wardd_conf *c,
+					   pid_t daemon);
 struct worker {
 	pid_t pid; /* 0: none */
 	int sock;  /* SOCK_SEQPACKET to the worker; -1: none */

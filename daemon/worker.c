@@ -2,8 +2,9 @@
  * Scanning worker processes (STYLE.md 8: privilege separation).
  *
  * The daemon never scans in its own address space: every scan runs in a
- * worker process forked from it, which inherits a copy-on-write view of the
- * active pattern set and owns one ward_scanner. The daemon opens files (or
+ * worker process, forked by the host process of the active pattern set
+ * (host.c) and a child of the daemon, which inherits a copy-on-write view of
+ * the set and owns one ward_scanner. The daemon opens files (or
  * fills a memfd with stream data) and passes the descriptor over a
  * SOCK_SEQPACKET socketpair; the worker answers with one message. When a
  * signature or a file makes the worker crash, only that worker dies: the
@@ -12,11 +13,10 @@
  * worker for the next request. A worker that does not answer within
  * MaxScanTime + WorkerHangGrace is killed and counted the same way.
  *
- * Fork from a threaded process: the child uses only the inherited immutable
- * database, the allocator, the scanner and plain system calls (no stdio, no
- * daemon mutex), so a lock held by another daemon thread at fork time cannot
- * deadlock it. Every descriptor but its socket is closed at once, so client
- * connections and listeners are not kept open by workers.
+ * Workers are forked by a single-threaded host, never by the threaded daemon:
+ * a lock held by another thread at fork time (the allocator's, OpenSSL's)
+ * would stay held in the child for ever. Every descriptor but its socket is
+ * closed at once.
  *
  * Messages (host byte order, same machine):
  *   request: struct wreq + one descriptor (SCM_RIGHTS)
@@ -106,8 +106,7 @@ static void test_hook(const ward_report *rep, bool hooks)
 	}
 }
 
-static __attribute__((noreturn)) void worker_main(int sock, const ward_db *db,
-						  const struct wardd_conf *c, pid_t parent)
+void worker_main(int sock, const ward_db *db, const struct wardd_conf *c, pid_t parent)
 {
 	if (sock != 3) {
 		if (dup2(sock, 3) < 0)
@@ -217,31 +216,25 @@ static __attribute__((noreturn)) void worker_main(int sock, const ward_db *db,
 
 static bool spawn(struct worker *w, const struct wardd_conf *c)
 {
+	(void)c;
 	struct patset *p = patterns_acquire();
 	if (!p)
 		return false;
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+	pid_t pid = 0;
+	int sock = -1;
+	/* The set's host forks the worker (host.c: never this threaded
+	 * process). A host that cannot is counted like a crashed worker, so a
+	 * set whose host died ends in the crash-loop revert. */
+	if (!host_spawn(p->host, &pid, &sock)) {
+		log_kv(LOG_ERROR, "worker_fork_failed", "generation=%llu",
+		       (unsigned long long)p->generation);
+		uint64_t gen = p->generation;
 		patterns_release(p);
-		return false;
-	}
-	pid_t parent = getpid();
-	/* The reference held across fork() keeps p->db mapped and intact in
-	 * the child's copy even if a reload releases it meanwhile. */
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		worker_main(sv[1], p->db, c, parent);
-	}
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		patterns_release(p);
-		log_kv(LOG_ERROR, "worker_fork_failed", "errno=%d", errno);
+		patterns_worker_failed(gen, false, 0);
 		return false;
 	}
 	w->pid = pid;
-	w->sock = sv[0];
+	w->sock = sock;
 	w->generation = p->generation;
 	patterns_release(p);
 	atomic_fetch_add(&g_metrics.workers_started, 1);

@@ -10,6 +10,9 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 nobody_uid=$(id -u nobody) || fail "no user nobody on this machine"
+# Pattern sets are loaded as User (as clamd loads its databases after the
+# drop), so the set must be readable by nobody: mktemp made $T private.
+chmod 755 "$T"
 make_db "$T/db"
 write_conf "$T/w.conf" w "$T/db" "User nobody"
 start_wardd "$T/w.conf"
@@ -21,6 +24,13 @@ echo "ok   listener runs as nobody (uids $uids)"
 echo "ok   scans after the drop"
 grep -q 'privileges_dropped.*user="nobody"' "$T/w.log" || fail "log: no privileges_dropped line"
 echo "ok   the drop is logged"
+# The processes that load sets and fork workers hold no root either.
+for pid in $(pgrep -P "$WARDD_PID"); do
+	u=$(awk '$1=="Uid:"{print $2, $3, $4, $5}' "/proc/$pid/status")
+	[ "$u" = "$nobody_uid $nobody_uid $nobody_uid $nobody_uid" ] ||
+		fail "child $pid ($(cat /proc/$pid/comm)) runs with uids '$u'"
+done
+echo "ok   zygote, pattern host and workers run as nobody"
 
 write_conf "$T/bad.conf" bad "$T/db" "User no-such-user-ward"
 if "$WARDD" -c "$T/bad.conf" --foreground > "$T/bad.out" 2>&1; then
@@ -28,4 +38,4 @@ if "$WARDD" -c "$T/bad.conf" --foreground > "$T/bad.out" 2>&1; then
 fi
 grep -q "can't run as user no-such-user-ward" "$T/bad.out" || { cat "$T/bad.out" >&2; fail "no clear error for an unknown user"; }
 echo "ok   an unknown User stops the start"
-echo "4 passed, 0 failed"
+echo "5 passed, 0 failed"
