@@ -130,6 +130,14 @@
 /* Longest member name in a CVD tar. ClamAV reads the 100-byte ustar name
  * field only; longer (pax) names never occur in official files. */
 #define WARD_MAX_CVD_MEMBER_NAME 255u
+/* ---- CVD/CLD .info member (lib/db/cvd_info.c) ---- */
+/* Lines of a .info member read up to its DSIG line: the header copy, one
+ * entry per member (a tar holds at most WARD_MAX_DB_FILES), the DSIG. */
+#define WARD_MAX_CVD_INFO_LINES (WARD_MAX_DB_FILES + 2u)
+/* Longest .info line. The longest legitimate one is the header copy (under
+ * 512 bytes); an entry is a name of at most WARD_MAX_CVD_MEMBER_NAME, a size
+ * and 64 hex digits; the DSIG line is "DSIG:" and at most 342 digits. */
+#define WARD_MAX_CVD_INFO_LINE 1024u
 
 /* ---- database loader (lib/db/sigset.c, load.c, ldb.c) ---- */
 /* Distinct unsupported-feature names kept with their own counter. The names

@@ -4,11 +4,15 @@
  * CompressLocalDatabase is set). Order of work, each step refusing before the
  * next one trusts anything:
  *   1. parse and validate every header field;
- *   2. MD5 of everything after the header == the header's MD5 field;
- *   3. ClamAV's RSA signature over that MD5, against ClamAV's public key;
- *   4. walk the whole tar once to check its structure and limits (so a broken
- *      container loads nothing), then walk it again and hand each database
- *      member to db_load_buffer().
+ *   2. .cvd only: MD5 of everything after the header == the header's MD5
+ *      field, and ClamAV's RSA signature over that MD5 (a .cld's header is
+ *      copied from the .cvd it was rebuilt from and covers nothing);
+ *   3. walk the whole tar once to check its structure and limits (so a broken
+ *      container loads nothing), hashing every member;
+ *   4. the .info member: its first line must repeat the header, its DSIG
+ *      line must verify against ClamAV's .info key (lib/db/cvd_info.c), and
+ *      every member must match its size and SHA-256 there;
+ *   5. walk the tar again and hand each database member to db_load_buffer().
  * See docs/internals/cvd.md for the policy and where Ward differs from ClamAV.
  */
 #include "db/cvd.h"
@@ -38,6 +42,9 @@ const char cvd_clamav_key_n[] =
 	"047771780196576957695822641224262693037";
 const char cvd_clamav_key_e[] = "100001027";
 
+const struct cvd_keys cvd_clamav_keys = {cvd_clamav_key_n, cvd_clamav_key_e, cvd_info_key_n,
+					 cvd_info_key_e};
+
 #define CVD_MAGIC "ClamAV-VDB:"
 #define CVD_MAGIC_LEN (sizeof CVD_MAGIC - 1)
 /* Magic plus eight fields; the old format lacks the last (creation time). */
@@ -53,7 +60,7 @@ static void cvd_diag(struct sigset *set, ward_err code, const char *path, const 
 {
 	if (!set->diag)
 		return;
-	char reason[512];
+	char reason[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
@@ -384,6 +391,15 @@ static bool any_suffix(const char *name, size_t len, const char *const *exts, si
 	return false;
 }
 
+/* What the checking pass records of each member, for the .info check. */
+struct member_rec {
+	uint32_t name; /* offset in tar_walk.names */
+	uint32_t name_len;
+	uint64_t size;
+	uint8_t sha256[32];
+	bool must_list; /* ClamAV would load it: the .info must list it */
+};
+
 struct tar_walk {
 	struct sigset *set;
 	const char *path;
@@ -394,6 +410,11 @@ struct tar_walk {
 	bool load; /* second pass: hand members to db_load_buffer */
 	bool official;
 	bool info_seen; /* the checking pass found the .info member */
+	/* Filled by the checking pass: */
+	char info_name[WARD_MAX_CVD_MEMBER_NAME + 1];
+	dbuf info_text; /* the first *.info member's bytes */
+	vec members;    /* struct member_rec */
+	strpool names;
 };
 
 static ward_err open_archive(const struct tar_walk *w, struct archive **out)
@@ -446,36 +467,21 @@ static ward_err read_member(const struct tar_walk *w, struct archive *a, const c
 	}
 }
 
-/* The .info member's first line repeats the header, inside the part the MD5
- * and signature cover. ClamAV refuses a container whose header disagrees with
- * it in version, signature count, functionality level or creation time
- * ("Corrupted CVD header"); that is what makes those header fields trusted. */
-static ward_err check_info(const struct tar_walk *w, const char *name, const dbuf *data)
+/* Remember a member's name, size and SHA-256 for the .info check. */
+static ward_err record_member(struct tar_walk *w, const char *name, size_t nlen, const dbuf *data,
+			      bool must_list)
 {
-	const uint8_t *p = (const uint8_t *)(data->s ? data->s : "");
-	size_t n = data->len, end = 0;
-	while (end < n && end < CVD_HEADER_LEN && p[end] != '\n')
-		end++;
-	while (end > 0 && (p[end - 1] == '\r' || p[end - 1] == ' '))
-		end--;
-	struct cvd_header info;
-	char why[200];
-	if (parse_header_text(p, end, true, &info, why, sizeof why)) {
-		cvd_diag(w->set, WARD_ECORRUPT, w->path, "member %s: bad first line: %s", name,
-			 why);
-		return WARD_ECORRUPT;
-	}
-	const struct cvd_header *h = w->hdr;
-	if (info.version != h->version || info.sigs != h->sigs || info.flevel != h->flevel ||
-	    info.has_stime != h->has_stime || info.stime != h->stime) {
-		cvd_diag(w->set, WARD_ECORRUPT, w->path,
-			 "header does not match the signed %s (version %u/%u, signatures %u/%u, "
-			 "level %u/%u, time %llu/%llu)",
-			 name, h->version, info.version, h->sigs, info.sigs, h->flevel, info.flevel,
-			 (unsigned long long)h->stime, (unsigned long long)info.stime);
-		return WARD_ECORRUPT;
-	}
-	return WARD_OK;
+	struct member_rec r = {
+		.name_len = (uint32_t)nlen, .size = data->len, .must_list = must_list};
+	unsigned int dlen = 0;
+	if (EVP_Digest(data->s ? data->s : "", data->len, r.sha256, &dlen, EVP_sha256(), NULL) !=
+		    1 ||
+	    dlen != sizeof r.sha256)
+		return WARD_ENOMEM;
+	ward_err err = strpool_add(&w->names, name, nlen, &r.name);
+	if (!err)
+		err = vec_push(&w->members, &r, sizeof r, WARD_MAX_DB_FILES);
+	return err;
 }
 
 /* One walk over the tar. The checking pass (load == false) reads every byte
@@ -564,10 +570,18 @@ static ward_err walk_tar(struct tar_walk *w)
 		if ((err = read_member(w, a, name, chunk, &data, &total)))
 			goto out;
 		if (!w->load && !w->info_seen && has_suffix(name, nlen, ".info")) {
-			if ((err = check_info(w, name, &data)))
-				goto out;
+			/* The first *.info is the index, as in ClamAV's first pass
+			 * (cli_tgzload stops at it). Keep its bytes; it is not
+			 * itself listed in it. */
+			memcpy(w->info_name, name, nlen + 1);
+			w->info_text = data;
+			dbuf_init(&data, WARD_MAX_DB_FILE > SIZE_MAX ? SIZE_MAX
+								     : (size_t)WARD_MAX_DB_FILE);
 			w->info_seen = true;
+			continue;
 		}
+		if (!w->load && (err = record_member(w, name, nlen, &data, is_db || nested)))
+			goto out;
 		if (!w->load || (!is_db && !nested))
 			continue;
 		if (nested) {
@@ -625,11 +639,156 @@ static void md5_hex(const uint8_t *p, size_t n, char out[33], bool *ok)
 		snprintf(out + 2 * i, 3, "%02x", *ok ? d[i] : 0);
 }
 
-ward_err cvd_load_with_key(struct sigset *set, const char *path, const uint8_t *buf, size_t len,
-			   const char *n_dec, const char *e_dec)
+/* A container that did not verify: refused with WARD_EBADSIG, or, when the
+ * caller allows unsigned containers, loaded as unofficial (names get
+ * ".UNOFFICIAL") with the same diagnostic saying so. */
+static ward_err unverified(struct sigset *set, const char *path, const char *reason)
+{
+	if (!(set->load_flags & WARD_LOAD_ALLOW_UNSIGNED_CVD)) {
+		cvd_diag(set, WARD_EBADSIG, path, "digital signature does not verify (%s)", reason);
+		return WARD_EBADSIG;
+	}
+	cvd_diag(set, WARD_EBADSIG, path,
+		 "digital signature does not verify (%s); loading as unofficial because "
+		 "unsigned containers are allowed",
+		 reason);
+	return WARD_OK;
+}
+
+/* The .info member's first line repeats the header, inside the signed text.
+ * ClamAV refuses a container whose header disagrees with it in version,
+ * signature count, functionality level or creation time ("Corrupted CVD
+ * header"); that is what makes those header fields trusted, in a .cld too. */
+static ward_err bind_header(const struct tar_walk *w, const struct cvd_info *info)
+{
+	const uint8_t *p = (const uint8_t *)info->first_line;
+	size_t end = info->first_line_len;
+	while (end > 0 && (p[end - 1] == '\r' || p[end - 1] == ' '))
+		end--;
+	struct cvd_header copy;
+	char why[200];
+	if (parse_header_text(p, end, true, &copy, why, sizeof why)) {
+		cvd_diag(w->set, WARD_ECORRUPT, w->path, "member %s: bad first line: %s",
+			 w->info_name, why);
+		return WARD_ECORRUPT;
+	}
+	const struct cvd_header *h = w->hdr;
+	if (copy.version != h->version || copy.sigs != h->sigs || copy.flevel != h->flevel ||
+	    copy.has_stime != h->has_stime || copy.stime != h->stime) {
+		cvd_diag(w->set, WARD_ECORRUPT, w->path,
+			 "header does not match the signed %s (version %u/%u, signatures %u/%u, "
+			 "level %u/%u, time %llu/%llu)",
+			 w->info_name, h->version, copy.version, h->sigs, copy.sigs, h->flevel,
+			 copy.flevel, (unsigned long long)h->stime, (unsigned long long)copy.stime);
+		return WARD_ECORRUPT;
+	}
+	return WARD_OK;
+}
+
+/* Every member ClamAV would load must be listed in the .info with its size
+ * and SHA-256 (cli_tgzload: "not found in .info", "not correctly loaded",
+ * "Invalid checksum"); a listed member that is present must match even if it
+ * is not loaded. Ward also wants every listed file present: ClamAV does not
+ * check that, and a signed index naming a file the container lacks means the
+ * container is not the one that was signed. COPYING and the .info itself are
+ * never listed (sigtool does not list them) and are not loaded. */
+static bool members_match(const struct tar_walk *w, struct cvd_info *info, char *reason,
+			  size_t rlen)
+{
+	for (size_t i = 0; i < w->members.len; i++) {
+		const struct member_rec *r = &VEC_AT(&w->members, struct member_rec, i);
+		const char *name = strpool_get(&w->names, r->name);
+		struct cvd_info_entry *e = cvd_info_find(info, name, r->name_len);
+		if (!e) {
+			if (!r->must_list)
+				continue;
+			set_why(reason, rlen, "member %s is not listed in %s", name, w->info_name);
+			return false;
+		}
+		e->seen = true;
+		if (e->size != r->size) {
+			set_why(reason, rlen, "member %s has %llu bytes, %s says %llu", name,
+				(unsigned long long)r->size, w->info_name,
+				(unsigned long long)e->size);
+			return false;
+		}
+		if (memcmp(e->sha256, r->sha256, sizeof e->sha256) != 0) {
+			set_why(reason, rlen, "member %s: SHA-256 differs from the one in %s", name,
+				w->info_name);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < info->entries.len; i++) {
+		const struct cvd_info_entry *e = &VEC_AT(&info->entries, struct cvd_info_entry, i);
+		if (!e->seen) {
+			set_why(reason, rlen, "%s lists %.*s, which is not in the container",
+				w->info_name, (int)e->name_len, e->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Parse the .info, bind the header to it, verify its DSIG line against
+ * keys->info_n/e and match the members. A malformed .info is an error
+ * (diagnosed here); a missing or failing signature or a member that does not
+ * match only clears *ok, with the reason. */
+static ward_err check_info(struct tar_walk *w, const struct cvd_keys *keys, bool *ok, char *reason,
+			   size_t rlen)
+{
+	struct cvd_info info;
+	char why[256];
+	uint8_t digest[32];
+	unsigned int dlen = 0;
+	bool dsig_ok = false;
+
+	*ok = false;
+	ward_err err = cvd_info_parse((const uint8_t *)w->info_text.s, w->info_text.len, &info, why,
+				      sizeof why);
+	if (err) {
+		if (err != WARD_ENOMEM)
+			cvd_diag(w->set, err, w->path, "member %s: %s", w->info_name, why);
+		goto out;
+	}
+	if ((err = bind_header(w, &info)))
+		goto out;
+	if (!info.has_dsig) {
+		set_why(reason, rlen, "%s has no DSIG line", w->info_name);
+	} else {
+		/* signed_len <= the text's length: the DSIG line starts there. */
+		if (EVP_Digest(w->info_text.s, info.signed_len, digest, &dlen, EVP_sha256(),
+			       NULL) != 1 ||
+		    dlen != sizeof digest) {
+			err = WARD_ENOMEM;
+			goto out;
+		}
+		err = cvd_info_verify_dsig(digest, info.dsig, info.dsig_len, keys->info_n,
+					   keys->info_e);
+		if (err == WARD_OK)
+			dsig_ok = true;
+		else if (err == WARD_EBADSIG)
+			set_why(reason, rlen, "the DSIG line of %s does not verify", w->info_name);
+		else
+			goto out;
+		err = WARD_OK;
+	}
+	/* Matched even when the signature failed, so the reason is complete and
+	 * the matching is reached by the fuzzer; the signature's reason wins. */
+	char mreason[sizeof why * 3];
+	bool members_ok = members_match(w, &info, mreason, sizeof mreason);
+	if (dsig_ok && !members_ok)
+		set_why(reason, rlen, "%s", mreason);
+	*ok = dsig_ok && members_ok;
+out:
+	cvd_info_free(&info);
+	return err;
+}
+
+ward_err cvd_load_with_keys(struct sigset *set, const char *path, const uint8_t *buf, size_t len,
+			    const struct cvd_keys *keys)
 {
 	struct cvd_header hdr;
-	char why[256];
+	char why[256], reason[1024];
 	ward_err err;
 
 	if (!buf)
@@ -647,50 +806,40 @@ ward_err cvd_load_with_key(struct sigset *set, const char *path, const uint8_t *
 		return WARD_ECORRUPT;
 	}
 
-	/* A .cld is a CVD that freshclam rebuilt locally from diffs; its header is
-	 * copied from the CVD it corresponds to, so its MD5 and signature usually
-	 * do not cover its body. ClamAV skips both checks for .cld (and relies on
-	 * the signed .info member instead). Ward checks them anyway: a .cld whose
-	 * body is the signed one loads as official; otherwise it is unverified. */
+	/* A .cld is a container freshclam rebuilt locally from diffs; its header
+	 * is copied from the .cvd it corresponds to, so its MD5 and signature do
+	 * not cover its body. ClamAV skips both for a .cld and trusts the signed
+	 * .info alone; so does Ward. A .cvd must pass both, then the .info. */
 	bool cld = has_suffix(path, strlen(path), ".cld");
-	char md5[33];
-	bool md5_computed;
-	md5_hex(body, body_len, md5, &md5_computed);
-	if (!md5_computed)
-		return WARD_ENOMEM;
-	bool md5_ok = memcmp(md5, hdr.md5, 32) == 0;
-	if (!md5_ok && !cld) {
-		cvd_diag(
-			set, WARD_ECORRUPT, path,
-			"MD5 of the contents (%s) does not match the header (%s): truncated or corrupt",
-			md5, hdr.md5);
-		return WARD_ECORRUPT;
-	}
-
-	bool verified = false;
-	const char *reason;
-	if (!md5_ok) {
-		reason = "the .cld body is not the one its header's signature covers";
-	} else if (hdr.dsig_len == 0) {
-		reason = "missing";
-	} else {
-		err = cvd_verify_dsig(hdr.md5, hdr.dsig, hdr.dsig_len, n_dec, e_dec);
-		if (err == WARD_OK)
-			verified = true;
-		else if (err != WARD_EBADSIG)
-			return err;
-		reason = "wrong signature";
-	}
-	if (!verified) {
-		if (!(set->load_flags & WARD_LOAD_ALLOW_UNSIGNED_CVD)) {
-			cvd_diag(set, WARD_EBADSIG, path, "digital signature does not verify (%s)",
-				 reason);
-			return WARD_EBADSIG;
+	bool verified = true;
+	if (!cld) {
+		char md5[33];
+		bool md5_computed;
+		md5_hex(body, body_len, md5, &md5_computed);
+		if (!md5_computed)
+			return WARD_ENOMEM;
+		if (memcmp(md5, hdr.md5, 32) != 0) {
+			cvd_diag(
+				set, WARD_ECORRUPT, path,
+				"MD5 of the contents (%s) does not match the header (%s): truncated "
+				"or corrupt",
+				md5, hdr.md5);
+			return WARD_ECORRUPT;
 		}
-		cvd_diag(set, WARD_EBADSIG, path,
-			 "digital signature does not verify (%s); loading as unofficial because "
-			 "unsigned containers are allowed",
-			 reason);
+		const char *hreason = "missing";
+		if (hdr.dsig_len > 0) {
+			err = cvd_verify_dsig(hdr.md5, hdr.dsig, hdr.dsig_len, keys->cvd_n,
+					      keys->cvd_e);
+			if (err != WARD_OK && err != WARD_EBADSIG)
+				return err;
+			hreason = "wrong signature";
+		}
+		if (hdr.dsig_len == 0 || err != WARD_OK) {
+			verified = false;
+			/* Refused before the tar is even opened. */
+			if ((err = unverified(set, path, hreason)))
+				return err;
+		}
 	}
 
 	struct tar_walk w = {
@@ -701,20 +850,38 @@ ward_err cvd_load_with_key(struct sigset *set, const char *path, const uint8_t *
 		.gzip = body_len >= 2 && body[0] == 0x1f && body[1] == 0x8b,
 		.hdr = &hdr,
 		.load = false,
-		.official = verified,
 	};
+	dbuf_init(&w.info_text, 0);
+	strpool_init(&w.names);
 	if ((err = walk_tar(&w)))
-		return err;
+		goto out;
 	if (!w.info_seen) {
 		cvd_diag(set, WARD_ECORRUPT, path,
 			 "no .info member: the header cannot be checked (ClamAV refuses this too)");
-		return WARD_ECORRUPT;
+		err = WARD_ECORRUPT;
+		goto out;
 	}
+	bool info_ok;
+	if ((err = check_info(&w, keys, &info_ok, reason, sizeof reason)))
+		goto out;
+	if (verified && !info_ok) {
+		verified = false;
+		if ((err = unverified(set, path, reason)))
+			goto out;
+	}
+	w.official = verified;
 	w.load = true;
-	return walk_tar(&w);
+	err = walk_tar(&w);
+out:
+	dbuf_free(&w.info_text);
+	vec_free(&w.members);
+	strpool_free(&w.names);
+	return err;
 }
 
 ward_err db_load_cvd(struct sigset *set, const char *path, const uint8_t *buf, size_t len)
 {
-	return cvd_load_with_key(set, path, buf, len, cvd_clamav_key_n, cvd_clamav_key_e);
+	/* Always ClamAV's own keys: there is no way to pass others from a file,
+	 * an option or the public API. */
+	return cvd_load_with_keys(set, path, buf, len, &cvd_clamav_keys);
 }
