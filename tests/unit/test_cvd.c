@@ -1083,7 +1083,9 @@ static void test_info_malformed(void **state)
 static void test_info_limits(void **state)
 {
 	(void)state;
-	size_t cap = (size_t)(WARD_MAX_CVD_INFO_LINES + 2) * 100 + WARD_MAX_CVD_INFO_LINE * 2, len;
+	size_t cap = ((size_t)WARD_MAX_CVD_INFO_LINES + 2) * 100 +
+		     (size_t)WARD_MAX_CVD_INFO_LINE * 2,
+	       len;
 	char *t = malloc(cap);
 	assert_non_null(t);
 	struct cvd_info info;
@@ -1169,9 +1171,11 @@ static void test_info_dsig_scheme(void **state)
 
 	/* A 2048-bit key: the layout is then exactly PSS's. */
 	EVP_PKEY *pk = EVP_RSA_gen(2048);
+	assert_non_null(pk);
 	BIGNUM *n = NULL, *d = NULL;
 	char *nd = NULL, *ed = NULL;
-	assert_int_equal(rsa_parts(pk, &n, &d, &nd, &ed), 0);
+	if (rsa_parts(pk, &n, &d, &nd, &ed) != 0 || !nd || !ed)
+		abort();
 	pss_sign(pk, dg, sig, sizeof sig);
 	assert_int_equal(cvd_info_verify_dsig(dg, sig, strlen(sig), nd, ed), WARD_OK);
 	assert_int_equal(cvd_info_verify_dsig(dg, sig, strlen(sig), info_n_dec, info_e_dec),
@@ -1215,7 +1219,7 @@ static void hand_encode(const uint8_t digest[32], uint8_t ps, size_t at, uint8_t
 {
 	uint8_t salt[32], mp[72], h[32], db[223];
 	for (size_t i = 0; i < 32; i++)
-		salt[i] = (uint8_t)(salt_seed * 31 + i);
+		salt[i] = (uint8_t)((size_t)salt_seed * 31 + i);
 	memset(mp, 0, 8);
 	memcpy(mp + 8, digest, 32);
 	memcpy(mp + 40, salt, 32);
@@ -1282,19 +1286,23 @@ static void test_info_dsig_matches_libclamav(void **state)
 	void *lib = dlopen("libclamav.so.12", RTLD_NOW | RTLD_LOCAL);
 	if (!lib)
 		lib = dlopen("libclamav.so", RTLD_NOW | RTLD_LOCAL);
-	if (!lib)
+	if (!lib) {
 		skip();
+		return;
+	}
 	versig2_fn versig2 = (versig2_fn)dlsym(lib, "cli_versig2");
 	cl_init_fn init = (cl_init_fn)dlsym(lib, "cl_init");
 	if (!versig2 || !init) {
 		dlclose(lib);
 		skip();
+		return;
 	}
-	/* cl_init fails in some environments (under ASan, for one): then the
-	 * oracle is not usable, which says nothing about Ward. */
+	/* A library that cannot initialise is not an oracle; that says nothing
+	 * about Ward. */
 	if (init(0) != 0) {
 		dlclose(lib);
 		skip();
+		return;
 	}
 	char sig[400];
 	for (int t = 0, compared = 0; compared < 20 && t < 1000; t++) {
@@ -1313,23 +1321,23 @@ static void test_info_dsig_matches_libclamav(void **state)
 		assert_int_equal(versig2(dg, sig, info_n_dec, info_e_dec), 0);
 		assert_int_equal(cvd_info_verify_dsig(dg, sig, strlen(sig), info_n_dec, info_e_dec),
 				 WARD_OK);
-		dg[t] ^= 0x80;
+		dg[t % 32] ^= 0x80;
 		assert_int_not_equal(versig2(dg, sig, info_n_dec, info_e_dec), 0);
 		assert_int_equal(cvd_info_verify_dsig(dg, sig, strlen(sig), info_n_dec, info_e_dec),
 				 WARD_EBADSIG);
 	}
 	static const struct {
-		uint8_t ps;
 		size_t at;
+		uint8_t ps;
 		uint8_t trailer;
 		bool ok;
 	} enc[] = {
-		{0x00, 190, 0xbc, true},  /* standard PSS */
-		{0x55, 190, 0xbc, true},  /* non-zero padding: ClamAV does not look */
-		{0x00, 189, 0xbc, false}, /* salt one byte longer */
-		{0x00, 191, 0xbc, false}, /* salt one byte shorter (0x01 overwritten) */
-		{0x01, 190, 0xbc, false}, /* a 0x01 before the real one */
-		{0x00, 190, 0xbd, false}, /* wrong trailer */
+		{190, 0x00, 0xbc, true},  /* standard PSS */
+		{190, 0x55, 0xbc, true},  /* non-zero padding: ClamAV does not look */
+		{189, 0x00, 0xbc, false}, /* salt one byte longer */
+		{191, 0x00, 0xbc, false}, /* salt one byte shorter (0x01 overwritten) */
+		{190, 0x01, 0xbc, false}, /* a 0x01 before the real one */
+		{190, 0x00, 0xbd, false}, /* wrong trailer */
 	};
 	uint8_t dg[32], em[256];
 	sha256_of("hand made\n", 10, dg);
