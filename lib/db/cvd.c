@@ -772,8 +772,8 @@ static ward_err check_info(struct tar_walk *w, const struct cvd_keys *keys, bool
 			goto out;
 		err = WARD_OK;
 	}
-	/* Matched even when the signature failed, so the reason is complete and
-	 * the matching is reached by the fuzzer; the signature's reason wins. */
+	/* Matched whatever the signature gave, so this code runs on every input
+	 * (the fuzzer cannot forge a DSIG); the signature's reason wins. */
 	char mreason[sizeof why * 3];
 	bool members_ok = members_match(w, &info, mreason, sizeof mreason);
 	if (dsig_ok && !members_ok)
