@@ -6,7 +6,10 @@
  * depends on:
  *
  *   key = SHA-256(cache format, Ward version, Vectorscan version, the host
- *                 platform Vectorscan compiled for, every anchor in id order)
+ *                 platform Vectorscan compiled for, the target and first id
+ *                 of the database, every anchor in id order)
+ *
+ * There is one database per signature target, so one file each.
  *
  * A changed database, Ward or Vectorscan version or CPU gives another key: a
  * stale entry is never read. A file is used only when it is a regular file
@@ -17,7 +20,7 @@
  * Vectorscan's deserialiser is not meant for hostile bytes; the ownership and
  * digest checks keep other users' bytes away from it.
  *
- * File layout: "WARDHSC1" | key[32] | sha256(body)[32] | u64le body length | body.
+ * File layout: "WARDHSC2" | key[32] | sha256(body)[32] | u64le body length | body.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,12 +35,13 @@
 
 #include "compile/cache.h"
 
-#define CACHE_MAGIC "WARDHSC1"
+#define CACHE_MAGIC "WARDHSC2" /* 2: one database per target */
 #define CACHE_HDR (8 + 32 + 32 + 8)
 
 ward_err cache_key(const char *const *exprs, const size_t *lens, const unsigned *flags, unsigned n,
-		   uint8_t key[32])
+		   unsigned target, unsigned id_base, uint8_t key[32])
 {
+	const uint32_t where[2] = {target, id_base};
 	ward_err err = WARD_ENOMEM;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	hs_platform_info_t plat;
@@ -54,7 +58,8 @@ ward_err cache_key(const char *const *exprs, const size_t *lens, const unsigned 
 	    EVP_DigestUpdate(md, WARD_VERSION, sizeof WARD_VERSION) != 1 ||
 	    EVP_DigestUpdate(md, hv, strlen(hv) + 1) != 1 ||
 	    EVP_DigestUpdate(md, &plat.tune, sizeof plat.tune) != 1 ||
-	    EVP_DigestUpdate(md, &plat.cpu_features, sizeof plat.cpu_features) != 1)
+	    EVP_DigestUpdate(md, &plat.cpu_features, sizeof plat.cpu_features) != 1 ||
+	    EVP_DigestUpdate(md, where, sizeof where) != 1)
 		goto out;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t hdr[16];

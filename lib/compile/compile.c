@@ -217,12 +217,15 @@ struct anchor_key {
 	uint8_t bytes[WARD_MAX_ANCHOR];
 	uint8_t len;
 	uint8_t nocase;
+	uint8_t target; /* the signature's target: one Vectorscan database each */
 	uint32_t sig;
 };
 
 static int anchor_key_cmp(const void *a, const void *b)
 {
 	const struct anchor_key *x = a, *y = b;
+	if (x->target != y->target)
+		return x->target < y->target ? -1 : 1;
 	if (x->len != y->len)
 		return x->len < y->len ? -1 : 1;
 	if (x->nocase != y->nocase)
@@ -235,8 +238,38 @@ static int anchor_key_cmp(const void *a, const void *b)
 
 static bool same_anchor(const struct anchor_key *x, const struct anchor_key *y)
 {
-	return x->len == y->len && x->nocase == y->nocase &&
+	return x->target == y->target && x->len == y->len && x->nocase == y->nocase &&
 	       memcmp(x->bytes, y->bytes, x->len) == 0;
+}
+
+/* The Vectorscan database of one target's anchors, ids [base, base + n):
+ * from the cache when it holds it, else compiled (and stored). */
+static ward_err build_target_db(struct ward_db *db, unsigned target, const char **exprs,
+				const size_t *lens, const unsigned *flags, const unsigned *ids,
+				unsigned base, unsigned n, bool *from_cache)
+{
+	uint8_t key[32];
+	*from_cache = false;
+	bool keyed = db->cache_dir && cache_key(exprs + base, lens + base, flags + base, n, target,
+						base, key) == WARD_OK;
+	if (keyed && cache_load(db->cache_dir, key, &db->hs[target])) {
+		*from_cache = true;
+		return WARD_OK;
+	}
+	hs_compile_error_t *cerr = NULL;
+	if (hs_compile_lit_multi(exprs + base, flags + base, ids + base, lens + base, n,
+				 HS_MODE_BLOCK, NULL, &db->hs[target], &cerr) != HS_SUCCESS) {
+		if (db->set.diag)
+			db->set.diag(db->set.diag_ctx, WARD_EENGINE, NULL, 0,
+				     cerr && cerr->message ? cerr->message
+							   : "Vectorscan compile failed");
+		hs_free_compile_error(cerr);
+		db->hs[target] = NULL;
+		return WARD_EENGINE;
+	}
+	if (keyed)
+		(void)cache_store(db->cache_dir, key, db->hs[target]); /* best effort */
+	return WARD_OK;
 }
 
 static ward_err build_anchors(struct ward_db *db)
@@ -292,6 +325,7 @@ static ward_err build_anchors(struct ward_db *db)
 		memcpy(k->bytes, lp->bytes, lp->len);
 		k->len = (uint8_t)lp->len;
 		k->nocase = lp->nocase;
+		k->target = b->target < TARGET__COUNT ? b->target : TARGET_ANY;
 		k->sig = (uint32_t)i;
 	}
 	db->nunanchored = (uint32_t)nunanch;
@@ -326,26 +360,26 @@ static ward_err build_anchors(struct ward_db *db)
 	db->anchor_first[nanch] = (uint32_t)nkeys;
 	db->nanchors = (uint32_t)nanch;
 
-	uint8_t key[32];
-	bool keyed = db->cache_dir && nanch > 0 &&
-		     cache_key(exprs, lens, flags, (unsigned)nanch, key) == WARD_OK;
-	if (keyed && cache_load(db->cache_dir, key, &db->hs)) {
-		db->cache_hit = true;
-	} else if (nanch > 0) {
-		hs_compile_error_t *cerr = NULL;
-		if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)nanch, HS_MODE_BLOCK,
-					 NULL, &db->hs, &cerr) != HS_SUCCESS) {
-			if (db->set.diag)
-				db->set.diag(db->set.diag_ctx, WARD_EENGINE, NULL, 0,
-					     cerr && cerr->message ? cerr->message
-								   : "Vectorscan compile failed");
-			hs_free_compile_error(cerr);
-			err = WARD_EENGINE;
+	/* One database per target, so a file is searched only for the anchors
+	 * of signatures that can apply to it: 88% of main.ldb is PE-only, and
+	 * an ELF, a text or an HTML file need not pay for those. Keys are
+	 * sorted by target first, so each target's anchors are one id range. */
+	bool all_cached = nanch > 0;
+	for (size_t lo = 0; lo < nanch;) {
+		unsigned t = keys[db->anchor_first[lo]].target;
+		size_t hi = lo + 1;
+		while (hi < nanch && keys[db->anchor_first[hi]].target == t)
+			hi++;
+		bool cached;
+		err = build_target_db(db, t, exprs, lens, flags, ids, (unsigned)lo,
+				      (unsigned)(hi - lo), &cached);
+		if (err)
 			goto out;
-		}
-		if (keyed)
-			(void)cache_store(db->cache_dir, key, db->hs); /* best effort */
+		all_cached = all_cached && cached;
+		lo = hi;
 	}
+	db->cache_hit = all_cached;
+	err = WARD_ENOMEM;
 	db->counts[WARD_COUNT_ANCHORS] = nanch;
 	db->counts[WARD_COUNT_UNANCHORED] = nunanch;
 	err = WARD_OK;
@@ -578,7 +612,8 @@ void ward_db_free(ward_db *db)
 		for (size_t i = 0; i < db->set.pcre.len; i++)
 			pcre2_code_free(db->pcre[i]);
 	w_free(db->pcre);
-	hs_free_database(db->hs);
+	for (unsigned t = 0; t < TARGET__COUNT; t++)
+		hs_free_database(db->hs[t]);
 	for (unsigned r = 0; r < 3; r++)
 		for (unsigned k = 0; k < HASH__COUNT; k++)
 			w_free(db->hashes[r][k].v);

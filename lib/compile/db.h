@@ -58,7 +58,9 @@ struct ward_db {
 	struct litplan *seglits; /* one per segment of every body pattern */
 	size_t nseglits;
 
-	hs_database_t *hs; /* NULL when there are no anchors */
+	/* Anchors of the signatures of each target (enum target); NULL when a
+	 * target has none. Anchor ids are global: indexes into anchor_first. */
+	hs_database_t *hs[TARGET__COUNT];
 	uint32_t nanchors;
 	uint32_t *anchor_first; /* nanchors + 1 offsets into anchor_sigs */
 	uint32_t *anchor_sigs;  /* body signature indexes, grouped by anchor */

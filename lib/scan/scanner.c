@@ -491,20 +491,34 @@ static void scan_unanchored(struct ward_scanner *s)
 	}
 }
 
+/* One Vectorscan pass over the layer with target t's anchors. */
+static void target_pass(struct ward_scanner *s, unsigned t)
+{
+	hs_error_t e = hs_scan(s->db->hs[t], (const char *)s->pdata, (unsigned int)s->plen, 0,
+			       s->scratch, on_anchor, s);
+	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+		note_error(s, "%s: Vectorscan scan failed (%d)", obj_label(s), (int)e);
+}
+
 static void body_pass(struct ward_scanner *s, const uint8_t *data, size_t len, uint32_t tmask)
 {
 	s->pdata = data;
 	s->plen = len;
 	s->tmask = tmask;
-	if (s->db->hs && len > 0) {
+	if (len > 0) {
 		if (len > UINT_MAX) {
 			note_limit(s, LIM_FILESIZE); /* Vectorscan block mode takes 4 GiB at most */
 			return;
 		}
-		hs_error_t e = hs_scan(s->db->hs, (const char *)data, (unsigned int)len, 0,
-				       s->scratch, on_anchor, s);
-		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
-			note_error(s, "%s: Vectorscan scan failed (%d)", obj_label(s), (int)e);
+		/* The layer's own types first, then the signatures for any file:
+		 * the order in which clamscan runs its per-type and generic
+		 * matchers, so first-match mode names the same signature. */
+		for (unsigned t = 1; t < TARGET__COUNT && !s->stop && !s->m.expired; t++)
+			if ((tmask & (1u << t)) && s->db->hs[t])
+				target_pass(s, t);
+		if (!s->stop && !s->m.expired && (tmask & (1u << TARGET_ANY)) &&
+		    s->db->hs[TARGET_ANY])
+			target_pass(s, TARGET_ANY);
 	}
 	if (!s->stop)
 		scan_unanchored(s);
@@ -907,8 +921,10 @@ ward_err ward_scanner_new(const ward_db *db, const ward_limits *limits, unsigned
 		goto nomem;
 	if (matcher_init(&s->m, db))
 		goto nomem;
-	if (db->hs && hs_alloc_scratch(db->hs, &s->scratch) != HS_SUCCESS)
-		goto nomem;
+	/* One scratch space sized for every target's database. */
+	for (unsigned t = 0; t < TARGET__COUNT; t++)
+		if (db->hs[t] && hs_alloc_scratch(db->hs[t], &s->scratch) != HS_SUCCESS)
+			goto nomem;
 	s->pcre_md = pcre2_match_data_create(1, NULL);
 	s->pcre_mc = pcre2_match_context_create(NULL);
 	if (!s->pcre_md || !s->pcre_mc)
