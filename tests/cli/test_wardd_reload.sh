@@ -4,7 +4,9 @@
 # the pattern set changes version between reloads. The new set loads beside
 # the old one and is swapped in when ready; scans in flight finish on the
 # old one. Zero failed requests are allowed, and the swaps must really have
-# happened (several activations while the clients ran).
+# happened (several activations while the clients ran): the clients run at
+# least 15 s and until 2 reloads completed (at most 120 s: under ASan on a
+# busy 2-core machine one load of this set takes several seconds).
 # The set is large enough (part of ClamAV's main.ldb, rfxn.ndb and daily.ndb
 # from the shared folder, unpacked at run time) that each load takes a
 # noticeable time (about a second with the clients running on 2 cores).
@@ -23,10 +25,10 @@ write_conf "$T/wardd.conf" wardd "$T/db" "MaxThreads 4" "MaxQueue 16" "MetricsPo
 start_wardd "$T/wardd.conf"
 
 # Bump the version now and then so reloads activate distinct versions.
-( for i in $(seq 1 40); do echo "r$i" > "$T/db/pattern-version.tmp" && mv "$T/db/pattern-version.tmp" "$T/db/pattern-version"; sleep 0.5; done ) &
+( for i in $(seq 1 250); do echo "r$i" > "$T/db/pattern-version.tmp" && mv "$T/db/pattern-version.tmp" "$T/db/pattern-version"; sleep 0.5; done ) &
 PIDS+=($!)
 
-"$PY" "$DAEMON_TESTS/reload_load.py" "$T/wardd.sock" 15 6 0.5 "$T/eicar.bin" || { tail -20 "$T/wardd.log" >&2; fail "requests failed during reloads"; }
+"$PY" "$DAEMON_TESTS/reload_load.py" "$T/wardd.sock" 15 6 0.5 "$T/eicar.bin" "$MP" 2 120 || { tail -20 "$T/wardd.log" >&2; fail "requests failed during reloads"; }
 m=$("$PY" "$W" "$T/wardd.sock" metrics "$MP")
 ok=$(sed -n 's/^wardd_reloads_total{result="ok"} //p' <<<"$m")
 gen=$(sed -n 's/^wardd_pattern_generation //p' <<<"$m")

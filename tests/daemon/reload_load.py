@@ -2,10 +2,16 @@
 """N clients doing INSTREAM in a loop while RELOAD is sent repeatedly.
 
 usage: reload_load.py TARGET SECONDS CLIENTS RELOAD_EVERY_S EICAR_FILE
+                      [METRICS_PORT MIN_RELOADS MAX_SECONDS]
 Every reply must be exactly the expected one (EICAR found, clean OK);
 anything else (an error reply, a reset, a timeout) is a failure. Prints the
-counts; exits 1 on any failure. Bounded: stops by itself after SECONDS.
+counts; exits 1 on any failure. Bounded: stops by itself after SECONDS, or,
+with METRICS_PORT, once at least SECONDS have passed and the daemon reports
+MIN_RELOADS completed reloads, and after MAX_SECONDS at the latest: on a
+loaded machine (or under a sanitizer) one load can take most of SECONDS, and
+the point is that swaps happen while the clients run, not how many fit.
 """
+import http.client
 import os
 import socket
 import struct
@@ -45,7 +51,36 @@ def exchange(payload):
 lock = threading.Lock()
 counts = {"ok": 0, "fail": 0, "reloads": 0}
 failures = []
-deadline = time.time() + seconds
+start = time.time()
+deadline = start + seconds
+metrics_port = int(sys.argv[6]) if len(sys.argv) > 6 else 0
+min_reloads = int(sys.argv[7]) if len(sys.argv) > 7 else 0
+max_seconds = float(sys.argv[8]) if len(sys.argv) > 8 else seconds
+
+
+def reloads_ok():
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", metrics_port, timeout=10)
+        c.request("GET", "/metrics")
+        body = c.getresponse().read().decode()
+        c.close()
+    except OSError:
+        return 0
+    for line in body.splitlines():
+        if line.startswith('wardd_reloads_total{result="ok"} '):
+            return int(line.split()[-1])
+    return 0
+
+
+def watcher():
+    """Moves the deadline on until MIN_RELOADS reloads completed (bounded)."""
+    global deadline
+    while metrics_port and time.time() < start + max_seconds:
+        if time.time() >= deadline - 1:
+            if reloads_ok() >= min_reloads:
+                return
+            deadline = min(time.time() + 2, start + max_seconds)
+        time.sleep(0.5)
 
 
 def client(i):
@@ -85,6 +120,7 @@ def reloader():
 
 threads = [threading.Thread(target=client, args=(i,)) for i in range(nclients)]
 threads.append(threading.Thread(target=reloader))
+threads.append(threading.Thread(target=watcher))
 for t in threads:
     t.start()
 for t in threads:
