@@ -14,6 +14,13 @@ nobody_uid=$(id -u nobody) || fail "no user nobody on this machine"
 # drop), so the set must be readable by nobody: mktemp made $T private.
 chmod 755 "$T"
 make_db "$T/db"
+if ! runuser -u nobody -- test -r "$T/db/test.hdb" 2>/dev/null; then
+	# Seen in a chroot whose root directory is mode 0700: no unprivileged
+	# user can reach any file, so no set can be loaded after the drop.
+	echo "SKIP: user nobody cannot read $T/db on this machine (is / or /tmp private?)"
+	echo "1 passed, 0 failed, 1 skipped"
+	exit 0
+fi
 write_conf "$T/w.conf" w "$T/db" "User nobody"
 start_wardd "$T/w.conf"
 uids=$(awk '$1=="Uid:"{print $2, $3, $4, $5}' "/proc/$WARDD_PID/status")
