@@ -94,7 +94,7 @@ static const struct wardd_conf *conf;
 
 /* ---- descriptor passing ---- */
 
-static bool send_with_fd(int sock, const void *p, size_t n, int fd)
+bool send_with_fd(int sock, const void *p, size_t n, int fd)
 {
 	struct iovec iov = {(void *)p, n};
 	union {

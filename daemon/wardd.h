@@ -188,6 +188,9 @@ ward_err host_load(const char *dir, host_diag_fn diag, void *ctx, struct host **
  * gone or does not answer; it is then never asked again. Thread-safe. */
 bool host_spawn(struct host *h, pid_t *pid, int *sock);
 void host_close(struct host *h);
+/* One SOCK_SEQPACKET message of n bytes, with descriptor fd (none when
+ * fd < 0) passed by SCM_RIGHTS; true when all of it was sent. */
+bool send_with_fd(int sock, const void *p, size_t n, int fd);
 
 /* ---- worker processes (worker.c) ---- */
 /* The worker process's life, in a child of a host: scan what arrives on sock

@@ -303,28 +303,7 @@ static bool parse_reply(struct scan_result *r, size_t n)
 static bool send_req(struct worker *w, int fd, bool allmatch)
 {
 	struct wreq req = {WREQ_MAGIC, allmatch ? WREQ_ALLMATCH : 0};
-	struct iovec iov = {&req, sizeof req};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
-	memset(&cbuf, 0, sizeof cbuf);
-	struct msghdr m = {0};
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = cbuf.buf;
-	m.msg_controllen = sizeof cbuf.buf;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	for (;;) {
-		ssize_t n = sendmsg(w->sock, &m, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		return n == (ssize_t)sizeof req;
-	}
+	return send_with_fd(w->sock, &req, sizeof req, fd);
 }
 
 /* The worker is gone or hung: collect it and tell the supervisor. */

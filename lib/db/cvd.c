@@ -291,6 +291,22 @@ static int dsig_digit(char ch)
 	return -1;
 }
 
+ward_err cvd_decode_dsig(const char *dsig, size_t dsig_len, const BIGNUM *n, BIGNUM *c)
+{
+	if (dsig_len == 0 || dsig_len > ((size_t)BN_num_bits(n) + 5) / 6)
+		return WARD_EBADSIG;
+	/* Digit i is worth 64^i: the first character is the least significant. */
+	BN_zero(c);
+	for (size_t i = dsig_len; i-- > 0;) {
+		int d = dsig_digit(dsig[i]);
+		if (d < 0)
+			return WARD_EBADSIG;
+		if (!BN_lshift(c, c, 6) || !BN_add_word(c, (BN_ULONG)d))
+			return WARD_ENOMEM;
+	}
+	return BN_cmp(c, n) >= 0 ? WARD_EBADSIG : WARD_OK;
+}
+
 ward_err cvd_verify_dsig(const char *md5hex, const char *dsig, size_t dsig_len, const char *n_dec,
 			 const char *e_dec)
 {
@@ -313,27 +329,9 @@ ward_err cvd_verify_dsig(const char *md5hex, const char *dsig, size_t dsig_len, 
 		err = WARD_EINVAL; /* a key that is not a positive decimal number */
 		goto out;
 	}
+	if ((err = cvd_decode_dsig(dsig, dsig_len, n, c)) != WARD_OK)
+		goto out;
 	err = WARD_EBADSIG;
-	/* More digits than the modulus has bits for cannot be a reduced value:
-	 * this also bounds the work on a hostile field. */
-	size_t max_digits = ((size_t)BN_num_bits(n) + 5) / 6;
-	if (dsig_len > max_digits)
-		goto out;
-	/* Digit i is worth 64^i: the first character is the least significant. */
-	BN_zero(c);
-	for (size_t i = dsig_len; i-- > 0;) {
-		int d = dsig_digit(dsig[i]);
-		if (d < 0)
-			goto out;
-		if (!BN_lshift(c, c, 6) || !BN_add_word(c, (BN_ULONG)d)) {
-			err = WARD_ENOMEM;
-			goto out;
-		}
-	}
-	/* ClamAV reduces silently; a value >= n is a second encoding of the same
-	 * signature, which no builder produces: refuse it. */
-	if (BN_cmp(c, n) >= 0)
-		goto out;
 	if (!BN_mod_exp(p, c, e, n, ctx) || !(m = BN_bin2bn(md5, sizeof md5, NULL))) {
 		err = WARD_ENOMEM;
 		goto out;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/bn.h>
+
 #include "db/sigs.h"
 #include "util/util.h"
 
@@ -46,6 +48,12 @@ ward_err cvd_read_header(const char *path, struct cvd_header *out, char *why,
 /* ClamAV's scheme: dsig decodes (ClamAV's base 64, least significant digit
  * first) to c; c^e mod n must equal the 16-byte MD5 named by md5hex. n_dec and
  * e_dec are decimal strings. Returns WARD_OK, WARD_EBADSIG or WARD_ENOMEM. */
+/* A ClamAV signature field (base 64 with ClamAV's alphabet a-z A-Z 0-9 + /,
+ * least significant digit first) into c, for modulus n. WARD_EBADSIG for a
+ * bad digit, more digits than n has bits for (which also bounds the work on
+ * a hostile field) or a value >= n (ClamAV reduces silently; no signer
+ * writes one); WARD_ENOMEM. Shared by the header and .info signatures. */
+ward_err cvd_decode_dsig(const char *dsig, size_t dsig_len, const BIGNUM *n, BIGNUM *c);
 ward_err cvd_verify_dsig(const char *md5hex, const char *dsig, size_t dsig_len, const char *n_dec,
 			 const char *e_dec) WARD_WUR WARD_NONNULL(1, 2, 4, 5);
 

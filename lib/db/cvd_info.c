@@ -206,22 +206,6 @@ ward_err cvd_info_parse(const uint8_t *text, size_t len, struct cvd_info *info, 
 
 /* ---- the signature ---- */
 
-/* ClamAV's base-64 alphabet: a-z, A-Z, 0-9, '+', '/' (not RFC 4648's order). */
-static int info_digit(char ch)
-{
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a';
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
-}
-
 static bool sha256(const uint8_t *p, size_t n, uint8_t out[32])
 {
 	unsigned int olen = 0;
@@ -272,24 +256,10 @@ ward_err cvd_info_verify_dsig(const uint8_t digest[32], const char *dsig, size_t
 		err = WARD_EINVAL;
 		goto out;
 	}
+	/* The field's digits, as for the header signature (cvd.c). */
+	if ((err = cvd_decode_dsig(dsig, dsig_len, n, c)) != WARD_OK)
+		goto out;
 	err = WARD_EBADSIG;
-	/* Digit i is worth 64^i. ClamAV takes any number of digits and reduces
-	 * silently; more digits than the modulus has bits for, or a value >= n,
-	 * is not what a signer writes: refused, which also bounds the work. */
-	if (dsig_len == 0 || dsig_len > ((size_t)bits + 5) / 6)
-		goto out;
-	BN_zero(c);
-	for (size_t i = dsig_len; i-- > 0;) {
-		int d = info_digit(dsig[i]);
-		if (d < 0)
-			goto out;
-		if (!BN_lshift(c, c, 6) || !BN_add_word(c, (BN_ULONG)d)) {
-			err = WARD_ENOMEM;
-			goto out;
-		}
-	}
-	if (BN_cmp(c, n) >= 0)
-		goto out;
 	if (!BN_mod_exp(m, c, e, n, ctx)) {
 		err = WARD_ENOMEM;
 		goto out;
