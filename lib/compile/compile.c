@@ -379,7 +379,6 @@ static ward_err build_anchors(struct ward_db *db)
 		lo = hi;
 	}
 	db->cache_hit = all_cached;
-	err = WARD_ENOMEM;
 	db->counts[WARD_COUNT_ANCHORS] = nanch;
 	db->counts[WARD_COUNT_UNANCHORED] = nunanch;
 	err = WARD_OK;
