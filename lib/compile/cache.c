@@ -6,8 +6,8 @@
  * depends on:
  *
  *   key = SHA-256(cache format, Ward version, Vectorscan version, the host
- *                 platform Vectorscan compiled for, the target and first id
- *                 of the database, every anchor in id order)
+ *                 platform Vectorscan compiled for, the target, every
+ *                 anchor with its id in database order)
  *
  * There is one database per signature target, so one file each.
  *
@@ -20,7 +20,7 @@
  * Vectorscan's deserialiser is not meant for hostile bytes; the ownership and
  * digest checks keep other users' bytes away from it.
  *
- * File layout: "WARDHSC2" | key[32] | sha256(body)[32] | u64le body length | body.
+ * File layout: "WARDHSC3" | key[32] | sha256(body)[32] | u64le body length | body.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,13 +35,13 @@
 
 #include "compile/cache.h"
 
-#define CACHE_MAGIC "WARDHSC2" /* 2: one database per target */
+#define CACHE_MAGIC "WARDHSC3" /* 3: per target, with target 0 in each */
 #define CACHE_HDR (8 + 32 + 32 + 8)
 
-ward_err cache_key(const char *const *exprs, const size_t *lens, const unsigned *flags, unsigned n,
-		   unsigned target, unsigned id_base, uint8_t key[32])
+ward_err cache_key(const char *const *exprs, const size_t *lens, const unsigned *flags,
+		   const unsigned *ids, unsigned n, unsigned target, uint8_t key[32])
 {
-	const uint32_t where[2] = {target, id_base};
+	const uint32_t where = target;
 	ward_err err = WARD_ENOMEM;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	hs_platform_info_t plat;
@@ -59,15 +59,17 @@ ward_err cache_key(const char *const *exprs, const size_t *lens, const unsigned 
 	    EVP_DigestUpdate(md, hv, strlen(hv) + 1) != 1 ||
 	    EVP_DigestUpdate(md, &plat.tune, sizeof plat.tune) != 1 ||
 	    EVP_DigestUpdate(md, &plat.cpu_features, sizeof plat.cpu_features) != 1 ||
-	    EVP_DigestUpdate(md, where, sizeof where) != 1)
+	    EVP_DigestUpdate(md, &where, sizeof where) != 1)
 		goto out;
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t hdr[16];
+		uint8_t hdr[24];
 		uint64_t l = lens[i];
 		for (int b = 0; b < 8; b++)
 			hdr[b] = (uint8_t)(l >> (8 * b));
 		for (int b = 0; b < 8; b++)
 			hdr[8 + b] = (uint8_t)((uint64_t)flags[i] >> (8 * b));
+		for (int b = 0; b < 8; b++)
+			hdr[16 + b] = (uint8_t)((uint64_t)ids[i] >> (8 * b));
 		if (EVP_DigestUpdate(md, hdr, sizeof hdr) != 1 ||
 		    EVP_DigestUpdate(md, exprs[i], lens[i]) != 1)
 			goto out;

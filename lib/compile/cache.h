@@ -16,9 +16,9 @@
 
 /* The key for this list of anchors (literal bytes, lengths, Vectorscan flags,
  * in id order) on this host with this Ward and Vectorscan. */
-/* Key of the database of one target's anchors, ids [id_base, id_base + n). */
-ward_err cache_key(const char *const *exprs, const size_t *lens, const unsigned *flags, unsigned n,
-		   unsigned target, unsigned id_base, uint8_t key[32]);
+/* Key of the database of target `target` made of these n anchors and ids. */
+ward_err cache_key(const char *const *exprs, const size_t *lens, const unsigned *flags,
+		   const unsigned *ids, unsigned n, unsigned target, uint8_t key[32]);
 /* A database for key from dir, or false (miss, or a file that fails a check). */
 bool cache_load(const char *dir, const uint8_t key[32], hs_database_t **out);
 /* Best effort: false when the entry could not be written. */

@@ -242,23 +242,22 @@ static bool same_anchor(const struct anchor_key *x, const struct anchor_key *y)
 	       memcmp(x->bytes, y->bytes, x->len) == 0;
 }
 
-/* The Vectorscan database of one target's anchors, ids [base, base + n):
- * from the cache when it holds it, else compiled (and stored). */
+/* The Vectorscan database of target t from n anchors (ids global): from the
+ * cache when it holds it, else compiled (and stored). */
 static ward_err build_target_db(struct ward_db *db, unsigned target, const char **exprs,
 				const size_t *lens, const unsigned *flags, const unsigned *ids,
-				unsigned base, unsigned n, bool *from_cache)
+				unsigned n, bool *from_cache)
 {
 	uint8_t key[32];
 	*from_cache = false;
-	bool keyed = db->cache_dir && cache_key(exprs + base, lens + base, flags + base, n, target,
-						base, key) == WARD_OK;
+	bool keyed = db->cache_dir && cache_key(exprs, lens, flags, ids, n, target, key) == WARD_OK;
 	if (keyed && cache_load(db->cache_dir, key, &db->hs[target])) {
 		*from_cache = true;
 		return WARD_OK;
 	}
 	hs_compile_error_t *cerr = NULL;
-	if (hs_compile_lit_multi(exprs + base, flags + base, ids + base, lens + base, n,
-				 HS_MODE_BLOCK, NULL, &db->hs[target], &cerr) != HS_SUCCESS) {
+	if (hs_compile_lit_multi(exprs, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &db->hs[target],
+				 &cerr) != HS_SUCCESS) {
 		if (db->set.diag)
 			db->set.diag(db->set.diag_ctx, WARD_EENGINE, NULL, 0,
 				     cerr && cerr->message ? cerr->message
@@ -277,9 +276,9 @@ static ward_err build_anchors(struct ward_db *db)
 	ward_err err = WARD_ENOMEM;
 	size_t nbody = db->set.body.len;
 	struct anchor_key *keys = NULL;
-	const char **exprs = NULL;
-	size_t *lens = NULL;
-	unsigned *flags = NULL, *ids = NULL;
+	const char **exprs = NULL, **cexprs = NULL;
+	size_t *lens = NULL, *clens = NULL;
+	unsigned *flags = NULL, *ids = NULL, *cflags = NULL, *cids = NULL;
 	size_t nkeys = 0, nunanch = 0;
 
 	/* Segment plans. */
@@ -362,17 +361,49 @@ static ward_err build_anchors(struct ward_db *db)
 
 	/* One database per target, so a file is searched only for the anchors
 	 * of signatures that can apply to it: 88% of main.ldb is PE-only, and
-	 * an ELF, a text or an HTML file need not pay for those. Keys are
-	 * sorted by target first, so each target's anchors are one id range. */
+	 * an ELF, a text or an HTML file need not pay for those. A layer
+	 * matches target 0 and at most one other target, and one Vectorscan
+	 * pass costs about the same whether it holds few literals or some
+	 * thousands, so each target's database also holds target 0's anchors:
+	 * one pass per layer. Keys are sorted by target first, so target 0's
+	 * anchors are ids [0, n0) and every other target's one range. */
+	size_t n0 = 0;
+	while (n0 < nanch && keys[db->anchor_first[n0]].target == TARGET_ANY)
+		n0++;
 	bool all_cached = nanch > 0;
-	for (size_t lo = 0; lo < nanch;) {
+	if (n0 > 0) {
+		bool cached;
+		err = build_target_db(db, TARGET_ANY, exprs, lens, flags, ids, (unsigned)n0,
+				      &cached);
+		if (err)
+			goto out;
+		all_cached = cached;
+	}
+	cexprs = w_calloc(nanch ? nanch : 1, sizeof *cexprs);
+	clens = w_calloc(nanch ? nanch : 1, sizeof *clens);
+	cflags = w_calloc(nanch ? nanch : 1, sizeof *cflags);
+	cids = w_calloc(nanch ? nanch : 1, sizeof *cids);
+	if (!cexprs || !clens || !cflags || !cids) {
+		err = WARD_ENOMEM;
+		goto out;
+	}
+	memcpy(cexprs, exprs, n0 * sizeof *cexprs);
+	memcpy(clens, lens, n0 * sizeof *clens);
+	memcpy(cflags, flags, n0 * sizeof *cflags);
+	memcpy(cids, ids, n0 * sizeof *cids);
+	for (size_t lo = n0; lo < nanch;) {
 		unsigned t = keys[db->anchor_first[lo]].target;
 		size_t hi = lo + 1;
 		while (hi < nanch && keys[db->anchor_first[hi]].target == t)
 			hi++;
+		size_t k = hi - lo; /* n0 + k <= nanch: the ranges are disjoint */
+		memcpy(cexprs + n0, exprs + lo, k * sizeof *cexprs);
+		memcpy(clens + n0, lens + lo, k * sizeof *clens);
+		memcpy(cflags + n0, flags + lo, k * sizeof *cflags);
+		memcpy(cids + n0, ids + lo, k * sizeof *cids);
 		bool cached;
-		err = build_target_db(db, t, exprs, lens, flags, ids, (unsigned)lo,
-				      (unsigned)(hi - lo), &cached);
+		err = build_target_db(db, t, cexprs, clens, cflags, cids, (unsigned)(n0 + k),
+				      &cached);
 		if (err)
 			goto out;
 		all_cached = all_cached && cached;
@@ -383,7 +414,11 @@ static ward_err build_anchors(struct ward_db *db)
 	db->counts[WARD_COUNT_UNANCHORED] = nunanch;
 	err = WARD_OK;
 out:
-	/* exprs point into keys; both are compile-time scratch. */
+	/* exprs point into keys; all are compile-time scratch. */
+	w_free(cexprs);
+	w_free(clens);
+	w_free(cflags);
+	w_free(cids);
 	w_free(exprs);
 	w_free(lens);
 	w_free(flags);

@@ -510,15 +510,15 @@ static void body_pass(struct ward_scanner *s, const uint8_t *data, size_t len, u
 			note_limit(s, LIM_FILESIZE); /* Vectorscan block mode takes 4 GiB at most */
 			return;
 		}
-		/* The layer's own types first, then the signatures for any file:
-		 * the order in which clamscan runs its per-type and generic
-		 * matchers, so first-match mode names the same signature. */
-		for (unsigned t = 1; t < TARGET__COUNT && !s->stop && !s->m.expired; t++)
-			if ((tmask & (1u << t)) && s->db->hs[t])
-				target_pass(s, t);
-		if (!s->stop && !s->m.expired && (tmask & (1u << TARGET_ANY)) &&
-		    s->db->hs[TARGET_ANY])
-			target_pass(s, TARGET_ANY);
+		/* A layer matches target 0 and at most one other target; that
+		 * target's database holds target 0's anchors too (compile.c),
+		 * so one pass covers the layer. */
+		unsigned t = TARGET_ANY;
+		for (unsigned k = 1; k < TARGET__COUNT; k++)
+			if ((tmask & (1u << k)) && s->db->hs[k])
+				t = k;
+		if (s->db->hs[t])
+			target_pass(s, t);
 	}
 	if (!s->stop)
 		scan_unanchored(s);
