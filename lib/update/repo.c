@@ -441,13 +441,60 @@ out:
 	return e;
 }
 
+/* A target name the repository accepts: it becomes part of a file name. */
+static bool target_name_ok(const char *name, size_t nlen)
+{
+	return nlen > 0 && nlen <= WARD_MAX_TARGET_NAME && name[0] != '.' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+		       nlen;
+}
+
+/* The staged targets (path into p) and the published targets version. */
+static ward_err load_staged_targets(const char *dir, char *p, size_t np, tuf_meta *cur,
+				    uint64_t *tgv, char *why, size_t whylen)
+{
+	uint64_t ts, snap;
+	if (!fs_path(p, np, "%s/staged/targets.json", dir))
+		return WARD_ELIMIT;
+	ward_err e = load_meta(p, TUF_TARGETS, cur, why, whylen);
+	if (e == WARD_OK)
+		e = published_versions(dir, &ts, &snap, tgv, why, whylen);
+	return e;
+}
+
+/* Append nt to list[0..*n) (room for one more is allocated by the caller),
+ * within the repository's ceiling. */
+static ward_err append_target(tuf_target *list, size_t *n, const tuf_target *nt, char *why,
+			      size_t whylen)
+{
+	if (*n >= WARD_MAX_TUF_TARGETS) {
+		WHY("more than %u targets", WARD_MAX_TUF_TARGETS);
+		return WARD_ELIMIT;
+	}
+	list[(*n)++] = *nt;
+	return WARD_OK;
+}
+
+/* Write the staged targets.json at p listing list[0..n). A new version once
+ * per publish: edits before publishing share one. */
+static ward_err save_staged_targets(const char *p, const tuf_meta *cur, uint64_t tgv,
+				    const tuf_target *list, size_t n, const ward_repo_opts *opts,
+				    tuf_meta *next, char *why, size_t whylen)
+{
+	uint64_t v = cur->version > tgv ? cur->version : tgv + 1;
+	ward_err e = build_targets(list, n, v, expiry(opts, TUF_TARGETS), next, why, whylen);
+	if (e == WARD_OK)
+		e = save_meta(p, next, NULL, why, whylen);
+	return e;
+}
+
 ward_err ward_repo_add(const char *dir, const ward_repo_target *t, const ward_repo_opts *opts,
 		       char *why, size_t whylen)
 {
 	char p[4096], dst[4096], hex[65], dummy[1];
 	tuf_meta cur, next;
 	tuf_target *list = NULL;
-	uint64_t ts, snap, tgv;
+	uint64_t tgv = 0;
 	if (!why || !whylen)
 		why = dummy, whylen = sizeof dummy;
 	why[0] = '\0';
@@ -457,9 +504,7 @@ ward_err ward_repo_add(const char *dir, const ward_repo_target *t, const ward_re
 	size_t nlen = t->name ? strlen(t->name) : 0;
 	tuf_target nt;
 	memset(&nt, 0, sizeof nt);
-	if (!t->file || !t->name || nlen == 0 || nlen > WARD_MAX_TARGET_NAME || t->name[0] == '.' ||
-	    strspn(t->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
-		    nlen) {
+	if (!t->file || !t->name || !target_name_ok(t->name, nlen)) {
 		WHY("target name must be 1 to %u of [A-Za-z0-9._-], not starting with '.'",
 		    WARD_MAX_TARGET_NAME);
 		goto out;
@@ -484,13 +529,9 @@ ward_err ward_repo_add(const char *dir, const ward_repo_target *t, const ward_re
 	}
 	tuf_hex(nt.sha256, 32, hex);
 	e = WARD_ELIMIT;
-	if (!fs_path(dst, sizeof dst, "%s/public/targets/%s.%s", dir, hex, t->name) ||
-	    !fs_path(p, sizeof p, "%s/staged/targets.json", dir))
+	if (!fs_path(dst, sizeof dst, "%s/public/targets/%s.%s", dir, hex, t->name))
 		goto out;
-	e = load_meta(p, TUF_TARGETS, &cur, why, whylen);
-	if (e != WARD_OK)
-		goto out;
-	e = published_versions(dir, &ts, &snap, &tgv, why, whylen);
+	e = load_staged_targets(dir, p, sizeof p, &cur, &tgv, why, whylen);
 	if (e != WARD_OK)
 		goto out;
 	e = WARD_ENOMEM;
@@ -523,22 +564,15 @@ ward_err ward_repo_add(const char *dir, const ward_repo_target *t, const ward_re
 		}
 		list[n++] = cur.targets[i];
 	}
-	if (n >= WARD_MAX_TUF_TARGETS) {
-		WHY("more than %u targets", WARD_MAX_TUF_TARGETS);
-		e = WARD_ELIMIT;
+	e = append_target(list, &n, &nt, why, whylen);
+	if (e != WARD_OK)
 		goto out;
-	}
-	list[n++] = nt;
 	e = fs_copy_atomic(t->file, dst);
 	if (e != WARD_OK) {
 		WHY("%s: cannot copy (%s)", dst, ward_strerror(e));
 		goto out;
 	}
-	/* A new version once per publish: edits before publishing share one. */
-	uint64_t v = cur.version > tgv ? cur.version : tgv + 1;
-	e = build_targets(list, n, v, expiry(opts, TUF_TARGETS), &next, why, whylen);
-	if (e == WARD_OK)
-		e = save_meta(p, &next, NULL, why, whylen);
+	e = save_staged_targets(p, &cur, tgv, list, n, opts, &next, why, whylen);
 out:
 	w_free(list);
 	tuf_meta_free(&cur);
@@ -556,7 +590,7 @@ ward_err ward_repo_add_delta(const char *dir, const ward_repo_delta *t, const wa
 	size_t len = 0;
 	ward_pkg_pubkey *key = NULL;
 	ward_pkg *pkg = NULL;
-	uint64_t ts, snap, tgv;
+	uint64_t tgv = 0;
 	if (!why || !whylen)
 		why = dummy, whylen = sizeof dummy;
 	why[0] = '\0';
@@ -603,9 +637,7 @@ ward_err ward_repo_add_delta(const char *dir, const ward_repo_delta *t, const wa
 		snprintf(name, sizeof name, "delta-%llu-%llu.wpkg",
 			 (unsigned long long)dm->base_version, (unsigned long long)dm->version);
 	size_t nlen = strlen(name);
-	if (nlen == 0 || nlen > WARD_MAX_TARGET_NAME || name[0] == '.' ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
-		    nlen) {
+	if (!target_name_ok(name, nlen)) {
 		WHY("target name must be 1 to %u of [A-Za-z0-9._-], not starting with '.'",
 		    WARD_MAX_TARGET_NAME);
 		goto out;
@@ -617,12 +649,9 @@ ward_err ward_repo_add_delta(const char *dir, const ward_repo_delta *t, const wa
 	tuf_sha256(buf, len, nt.sha256);
 	tuf_hex(nt.sha256, 32, hex);
 	e = WARD_ELIMIT;
-	if (!fs_path(dst, sizeof dst, "%s/public/targets/%s.%s", dir, hex, nt.name) ||
-	    !fs_path(p, sizeof p, "%s/staged/targets.json", dir))
+	if (!fs_path(dst, sizeof dst, "%s/public/targets/%s.%s", dir, hex, nt.name))
 		goto out;
-	e = load_meta(p, TUF_TARGETS, &cur, why, whylen);
-	if (e == WARD_OK)
-		e = published_versions(dir, &ts, &snap, &tgv, why, whylen);
+	e = load_staged_targets(dir, p, sizeof p, &cur, &tgv, why, whylen);
 	if (e != WARD_OK)
 		goto out;
 	const tuf_target *full = NULL;
@@ -666,21 +695,15 @@ ward_err ward_repo_add_delta(const char *dir, const ward_repo_delta *t, const wa
 			continue;
 		list[n++] = *c;
 	}
-	if (n >= WARD_MAX_TUF_TARGETS) {
-		WHY("more than %u targets", WARD_MAX_TUF_TARGETS);
-		e = WARD_ELIMIT;
+	e = append_target(list, &n, &nt, why, whylen);
+	if (e != WARD_OK)
 		goto out;
-	}
-	list[n++] = nt;
 	e = fs_write_atomic(dst, buf, len);
 	if (e != WARD_OK) {
 		WHY("%s: cannot write (%s)", dst, ward_strerror(e));
 		goto out;
 	}
-	uint64_t v = cur.version > tgv ? cur.version : tgv + 1;
-	e = build_targets(list, n, v, expiry(opts, TUF_TARGETS), &next, why, whylen);
-	if (e == WARD_OK)
-		e = save_meta(p, &next, NULL, why, whylen);
+	e = save_staged_targets(p, &cur, tgv, list, n, opts, &next, why, whylen);
 	if (e == WARD_OK)
 		WHY("staged %s: delta %llu -> %llu of %s (%zu bytes instead of %llu)", nt.name,
 		    (unsigned long long)nt.delta_base, (unsigned long long)nt.pkg_version,

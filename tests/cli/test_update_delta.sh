@@ -12,30 +12,11 @@
 # its files byte-identical to the release's. Bytes fetched come from the HTTP
 # server's own log (python3 on 127.0.0.1, free port, killed at exit).
 # Env: WARD. Keys are generated here; PASS/FAIL per case.
-set -u
-WARD=${WARD:?set WARD to the ward binary}
-case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-
-tmp=$(mktemp -d)
-srv=
-cleanup() {
-	[ -n "$srv" ] && kill "$srv" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-cd "$tmp" || exit 1
+source "$(dirname "${BASH_SOURCE[0]}")/update_common.sh"
 
 "$WARD" pattern keygen -p pkg.pub -s pkg.sec > /dev/null 2>&1 || { echo "SKIP: no ward pattern"; exit 0; }
 "$WARD" pattern keygen -p other.pub -s other.sec > /dev/null 2>&1
-mkdir keys
-for k in root targets snap ts; do "$WARD" repo keygen keys/$k.pem > /dev/null; done
-"$WARD" repo init repo --root-key keys/root.pem --targets-key keys/targets.pem \
-	--snapshot-key keys/snap.pem --timestamp-key keys/ts.pem > /dev/null
-"$WARD" repo sign repo root --key keys/root.pem > /dev/null
+new_repo
 
 # A static server that logs "PATH BYTES" for every body it sends: the
 # client's traffic, measured outside the client.

@@ -4,30 +4,11 @@
 # version to be the one targets.json lists, skips packages that do not serve
 # this engine, unpacks the members and test-loads them. Served over HTTP.
 # Env: WARD. PASS/FAIL per case.
-set -u
-WARD=${WARD:?set WARD to the ward binary}
-case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-
-tmp=$(mktemp -d)
-srv=
-cleanup() {
-	[ -n "$srv" ] && kill "$srv" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-cd "$tmp" || exit 1
+source "$(dirname "${BASH_SOURCE[0]}")/update_common.sh"
 
 "$WARD" pattern keygen -p pkg.pub -s pkg.sec > /dev/null 2>&1 || { echo "SKIP: no ward pattern"; exit 0; }
 "$WARD" pattern keygen -p other.pub -s other.sec > /dev/null 2>&1
-mkdir keys
-for k in root targets snap ts; do "$WARD" repo keygen keys/$k.pem > /dev/null; done
-"$WARD" repo init repo --root-key keys/root.pem --targets-key keys/targets.pem \
-	--snapshot-key keys/snap.pem --timestamp-key keys/ts.pem > /dev/null
-"$WARD" repo sign repo root --key keys/root.pem > /dev/null
+new_repo
 
 package() { # VERSION KEY ENGINE-MIN OUT
 	mkdir -p "src$1"

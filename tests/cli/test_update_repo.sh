@@ -3,22 +3,7 @@
 # thresholds, the static layout) and channels: a client following preview,
 # stable or stable+48h, or pinning a version, served over real HTTP.
 # Env: WARD. PASS/FAIL per case.
-set -u
-WARD=${WARD:?set WARD to the ward binary}
-case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-
-tmp=$(mktemp -d)
-srv=
-cleanup() {
-	[ -n "$srv" ] && kill "$srv" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-cd "$tmp" || exit 1
+source "$(dirname "${BASH_SOURCE[0]}")/update_common.sh"
 run() { "$@" > out 2> err; rc=$?; }
 expect_rc() { # NAME WANT
 	if [ "$rc" = "$2" ]; then pass "$1"; else
