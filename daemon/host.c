@@ -44,13 +44,11 @@
 
 #include "util/util.h"
 #include "wardd.h"
+#include "wire.h"
 
 #define ZREQ_MAGIC 0x5a524551u /* "ZREQ": load a set */
 #define ZREP_MAGIC 0x5a524550u /* "ZREP": the new host's pid (+ its socket) */
-#define HMSG_MAGIC 0x484d5347u /* "HMSG": a host's diagnostic or load result */
 #define HSPN_MAGIC 0x4853504eu /* "HSPN": spawn a worker / its pid (+ socket) */
-#define HMSG_DIAG 1u
-#define HMSG_RESULT 2u
 
 struct zreq {
 	uint32_t magic;
@@ -63,23 +61,10 @@ struct zrep {
 	int32_t pid; /* > 0, or 0: the clone failed */
 };
 
-struct hmsg {
-	uint32_t magic;
-	uint32_t type;
-	int32_t code; /* DIAG: the diagnostic's ward_err; RESULT: the load's */
-	uint32_t pad;
-	uint64_t line;
-	uint64_t signatures, bad_lines, bad_files, errors, unsupported;
-	/* DIAG: followed by "file\0message\0" */
-};
-
 struct hspn {
 	uint32_t magic;
 	int32_t pid;
 };
-
-/* A host message with its text: under the socket buffer, one datagram. */
-#define HMSG_MAX (sizeof(struct hmsg) + WARDD_MAX_PATH + 1024u)
 
 struct host {
 	pthread_mutex_t mu; /* one SPAWN exchange at a time */
@@ -447,35 +432,22 @@ ward_err host_load(const char *dir, host_diag_fn diag, void *ctx, struct host **
 		ssize_t n = recv_with_fd(h->sock, buf, sizeof buf, &fd, -1);
 		if (fd >= 0)
 			close(fd);
-		struct hmsg m;
-		if (n < (ssize_t)sizeof m)
+		struct host_msg m;
+		if (n <= 0 || !wire_parse_host_msg(buf, (size_t)n, &m))
 			break;
-		memcpy(&m, buf, sizeof m);
-		if (m.magic != HMSG_MAGIC)
-			break;
-		if (m.type == HMSG_RESULT && n == (ssize_t)sizeof m) {
-			e = (ward_err)m.code;
-			res->signatures = m.signatures;
-			res->bad_lines = m.bad_lines;
-			res->bad_files = m.bad_files;
-			res->errors = m.errors;
-			res->unsupported = m.unsupported;
+		if (m.h.type == HMSG_RESULT) {
+			e = (ward_err)m.h.code;
+			res->signatures = m.h.signatures;
+			res->bad_lines = m.h.bad_lines;
+			res->bad_files = m.h.bad_files;
+			res->errors = m.h.errors;
+			res->unsupported = m.h.unsupported;
 			res->answered = true;
 			break;
 		}
-		if (m.type != HMSG_DIAG)
-			break;
-		/* "file\0message\0", both inside the datagram */
-		const char *file = buf + sizeof m;
-		const char *z1 = memchr(file, '\0', (size_t)n - sizeof m);
-		if (!z1)
-			break;
-		const char *msg = z1 + 1;
-		if (!memchr(msg, '\0', (size_t)(buf + n - msg)))
-			break;
 		if (diag)
-			diag(ctx, (ward_err)m.code, file[0] ? file : NULL, (unsigned long)m.line,
-			     msg);
+			diag(ctx, (ward_err)m.h.code, m.file[0] ? m.file : NULL,
+			     (unsigned long)m.h.line, m.msg);
 	}
 	if (!res->answered) {
 		res->crashed = true;

@@ -13,6 +13,7 @@
  *              swap, crash accounting and the revert to the last-known-good set
  *   host.c     the zygote and the pattern hosts: the single-threaded processes
  *              that load sets and fork workers (never the threaded daemon)
+ *   wire.c     messages from hosts and workers, parsed as hostile (fuzzed)
  *   metrics.c  counters and the Prometheus endpoint on 127.0.0.1
  *   log.c      key=value log lines
  */

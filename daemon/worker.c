@@ -18,11 +18,8 @@
  * would stay held in the child for ever. Every descriptor but its socket is
  * closed at once.
  *
- * Messages (host byte order, same machine):
- *   request: struct wreq + one descriptor (SCM_RIGHTS)
- *   reply:   struct wrep + nnames NUL-terminated strings (names, or one error)
- * The daemon parses replies as hostile input: a compromised worker must not
- * be able to corrupt the daemon.
+ * Messages: wire.h. The daemon parses replies as hostile input (wire.c,
+ * fuzzed): a compromised worker must not be able to corrupt the daemon.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,23 +39,7 @@
 #include "util/util.h"
 #include "ward/sandbox.h"
 #include "wardd.h"
-
-#define WREQ_MAGIC 0x57524551u /* "WREQ" */
-#define WREP_MAGIC 0x57524550u /* "WREP" */
-#define WREQ_ALLMATCH 0x1u
-
-struct wreq {
-	uint32_t magic;
-	uint32_t flags;
-};
-
-struct wrep {
-	uint32_t magic;
-	uint32_t status; /* SCAN_CLEAN, SCAN_FOUND or SCAN_ERROR */
-	uint64_t bytes;
-	uint32_t nnames;
-	uint32_t pad;
-};
+#include "wire.h"
 
 /* ---- the worker process ---- */
 
@@ -272,34 +253,6 @@ static void set_error(struct scan_result *r, enum scan_status st, const char *ms
 	r->names[0] = r->buf;
 }
 
-/* Parse the worker's reply in r->buf[0..n) (untrusted: bounds checked). */
-static bool parse_reply(struct scan_result *r, size_t n)
-{
-	struct wrep rep;
-	if (n < sizeof rep)
-		return false;
-	memcpy(&rep, r->buf, sizeof rep);
-	if (rep.magic != WREP_MAGIC || rep.nnames > sizeof r->names / sizeof r->names[0] ||
-	    (rep.status != SCAN_CLEAN && rep.status != SCAN_FOUND && rep.status != SCAN_ERROR))
-		return false;
-	if ((rep.status != SCAN_CLEAN && rep.nnames == 0) ||
-	    (rep.status == SCAN_CLEAN && rep.nnames))
-		return false;
-	size_t off = sizeof rep;
-	for (uint32_t i = 0; i < rep.nnames; i++) {
-		const char *s = r->buf + off;
-		const char *z = memchr(s, '\0', n - off);
-		if (!z)
-			return false;
-		r->names[i] = s;
-		off += (size_t)(z - s) + 1;
-	}
-	r->status = (enum scan_status)rep.status;
-	r->nnames = rep.nnames;
-	r->bytes = rep.bytes;
-	return true;
-}
-
 static bool send_req(struct worker *w, int fd, bool allmatch)
 {
 	struct wreq req = {WREQ_MAGIC, allmatch ? WREQ_ALLMATCH : 0};
@@ -380,7 +333,7 @@ void worker_scan(struct worker *w, int fd, bool allmatch, const struct wardd_con
 		set_error(r, SCAN_WORKER_CRASHED, "Scan worker crashed");
 		return;
 	}
-	if (!parse_reply(r, (size_t)n)) {
+	if (!wire_parse_reply(r, (size_t)n)) {
 		/* A worker that talks nonsense is not trusted again. */
 		worker_failed(w, true);
 		set_error(r, SCAN_ERROR, "Scan worker sent a bad reply");
