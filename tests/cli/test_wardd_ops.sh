@@ -80,4 +80,18 @@ printf 'LocalSocket %s/y.sock\nDatabaseDirectory %s/db\nScanOLE2 yes\n' "$T" "$T
 timeout 2 "$WARDD" -c "$T/w.conf" --foreground > "$T/w.out" 2>&1 || true
 grep -q "WARNING: .*ScanOLE2 is not used by wardd" "$T/w.out" || fail "clamd-only options must be warned about and ignored"
 echo "ok   clamd-only options ignored with a warning"
+# A set with many bad lines still loads (only files refused whole stop it);
+# the log names the first WARDD_MAX_LOGGED_DIAGS (20) of them, each with its
+# file and line, and counts the rest.
+mkdir -p "$T/dbbad"
+cp "$T/db/"* "$T/dbbad/"
+for i in $(seq 1 30); do echo "Bad.Sig.$i:0:*:zz$i"; done > "$T/dbbad/bad.ndb"
+write_conf "$T/diag.conf" diag "$T/dbbad"
+start_wardd "$T/diag.conf"
+"$PY" "$W" "$T/diag.sock" instream "$T/eicar.bin" | grep -q "FOUND" || fail "a set with bad lines must still serve"
+nd=$(grep -c "event=pattern_diag" "$T/diag.log")
+[ "$nd" = 20 ] || fail "want 20 logged load diagnostics (the ceiling), got $nd"
+grep -q "event=pattern_diag .*file=$T/dbbad/bad.ndb line=1 " "$T/diag.log" || fail "a diagnostic must name the file and line"
+grep -q "event=pattern_loaded .*bad_lines=30 " "$T/diag.log" || fail "all 30 bad lines must be counted"
+echo "ok   30 bad lines: set loads, 20 logged with file and line, 30 counted"
 echo "1 passed, 0 failed"
