@@ -124,7 +124,8 @@ typedef enum ward_count {
 	WARD_COUNT_UNSUPPORTED,    /* loaded but never matches; see ward_db_unsupported() */
 	WARD_COUNT_BAD_LINES,      /* rejected with a diagnostic */
 	WARD_COUNT_ANCHORS,        /* distinct anchors given to Vectorscan */
-	WARD_COUNT_UNANCHORED,     /* signatures verified without an anchor (slow path) */
+	WARD_COUNT_UNANCHORED,     /* signatures verified without an anchor (no usable
+				    * literal, or an offset that pins the start) */
 	WARD_COUNT_BAD_FILES, /* database files refused whole (unreadable, corrupt, bad signature) */
 	WARD_COUNT_CACHED,    /* 1 when the compiled database came from the cache */
 	WARD_COUNT__MAX

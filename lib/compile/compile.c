@@ -163,8 +163,11 @@ static void plan_segment(const struct pattern *p, const struct psegment *seg, st
 			lp->pre_max += z;
 			lp->anchorable = true;
 		}
-		for (uint32_t k = 0; k < lp->len; k++)
+		for (uint32_t k = 0; k < lp->len; k++) {
 			lp->bytes[k] = nodes[lp->node + k].val;
+			if (byte_weight(lp->bytes[k]) > byte_weight(lp->bytes[lp->rare]))
+				lp->rare = (uint8_t)k;
+		}
 		uint64_t smin, smax;
 		struct pseq suf = {seg->body.first + lp->node + lp->len,
 				   seg->body.count - lp->node - lp->len};
@@ -212,6 +215,30 @@ static unsigned plan_score(const struct litplan *lp)
 }
 
 /* ---- anchors ---- */
+
+/* The target whose layers body signature i is searched in. */
+static unsigned sig_target(const struct ward_db *db, uint32_t i)
+{
+	uint8_t t = VEC_AT(&db->set.body, struct bodysig, i).target;
+	return t < TARGET__COUNT ? t : TARGET_ANY;
+}
+
+/* Does the offset pin the signature's start to a short window in every layer
+ * (WARD_MAX_PINNED_WINDOW)? Such signatures are verified there directly. */
+static bool offset_pinned(const struct sigoffset *o)
+{
+	switch (o->kind) {
+	case OFF_ABS:
+	case OFF_EOF:
+	case OFF_EP_PLUS:
+	case OFF_EP_MINUS:
+	case OFF_SECTION:
+	case OFF_LAST_SECTION:
+		return !o->floating || o->maxshift <= WARD_MAX_PINNED_WINDOW;
+	default:
+		return false; /* '*', a whole section, or never resolving */
+	}
+}
 
 struct anchor_key {
 	uint8_t bytes[WARD_MAX_ANCHOR];
@@ -271,6 +298,28 @@ static ward_err build_target_db(struct ward_db *db, unsigned target, const char 
 	return WARD_OK;
 }
 
+/* Order the unanchored signatures by target (stable: by index within one),
+ * so a layer walks only the lists of its targets. */
+static ward_err group_unanchored(struct ward_db *db)
+{
+	uint32_t n = db->nunanchored, *first = db->unanch_first;
+	uint32_t *sorted = w_calloc(n ? n : 1, sizeof *sorted);
+	if (!sorted)
+		return WARD_ENOMEM;
+	memset(db->unanch_first, 0, sizeof db->unanch_first);
+	for (uint32_t i = 0; i < n; i++)
+		first[sig_target(db, db->unanchored[i]) + 1]++;
+	for (unsigned t = 0; t < TARGET__COUNT; t++)
+		first[t + 1] += first[t];
+	uint32_t fill[TARGET__COUNT];
+	memcpy(fill, first, sizeof fill);
+	for (uint32_t i = 0; i < n; i++)
+		sorted[fill[sig_target(db, db->unanchored[i])]++] = db->unanchored[i];
+	memcpy(db->unanchored, sorted, (size_t)n * sizeof *sorted);
+	w_free(sorted);
+	return WARD_OK;
+}
+
 static ward_err build_anchors(struct ward_db *db)
 {
 	ward_err err = WARD_ENOMEM;
@@ -315,6 +364,8 @@ static ward_err build_anchors(struct ward_db *db)
 			}
 		}
 		at += b->pat.nsegs;
+		if (offset_pinned(&b->offset))
+			sp->anchor_seg = UINT32_MAX;
 		if (sp->anchor_seg == UINT32_MAX) {
 			db->unanchored[nunanch++] = (uint32_t)i;
 			continue;
@@ -324,10 +375,12 @@ static ward_err build_anchors(struct ward_db *db)
 		memcpy(k->bytes, lp->bytes, lp->len);
 		k->len = (uint8_t)lp->len;
 		k->nocase = lp->nocase;
-		k->target = b->target < TARGET__COUNT ? b->target : TARGET_ANY;
+		k->target = (uint8_t)sig_target(db, (uint32_t)i);
 		k->sig = (uint32_t)i;
 	}
 	db->nunanchored = (uint32_t)nunanch;
+	if (group_unanchored(db) != WARD_OK)
+		goto out;
 
 	qsort(keys, nkeys, sizeof *keys, anchor_key_cmp);
 	size_t nanch = 0;
@@ -533,6 +586,20 @@ static ward_err build_pcre(struct ward_db *db)
 
 /* ---- logical signature side tables ---- */
 
+/* The count cap (db.h: ldb_count_cap) of an expression, at least cap. */
+static uint32_t count_cap(const struct lnode *expr, uint32_t nexpr, uint32_t cap)
+{
+	for (uint32_t k = 0; k < nexpr; k++) {
+		const struct lnode *n = &expr[k];
+		if (n->kind != LN_EQ && n->kind != LN_GT && n->kind != LN_LT)
+			continue;
+		uint32_t c = n->x >= WARD_MAX_SUBSIG_MATCHES ? WARD_MAX_SUBSIG_MATCHES : n->x + 1;
+		if (c > cap)
+			cap = c;
+	}
+	return cap;
+}
+
 static ward_err build_logical(struct ward_db *db)
 {
 	size_t nl = db->set.logical.len;
@@ -543,24 +610,19 @@ static ward_err build_logical(struct ward_db *db)
 	db->ldb_extra_list = w_calloc(nextra ? nextra : 1, sizeof *db->ldb_extra_list);
 	if (!db->ldb_always || !db->ldb_extra_first || !db->ldb_extra_list)
 		return WARD_ENOMEM;
-	db->ldb_counted = w_calloc(nl ? nl : 1, 1);
-	if (!db->ldb_counted)
+	db->ldb_count_cap = w_calloc(nl ? nl : 1, sizeof *db->ldb_count_cap);
+	if (!db->ldb_count_cap)
 		return WARD_ENOMEM;
 	for (size_t i = 0; i < nl; i++) {
 		const struct logicsig *ls = &VEC_AT(&db->set.logical, struct logicsig, i);
 		if (!ls->unsupported && ls->nexpr && logic_eval(ls->expr, ls->nexpr, zero))
 			db->ldb_always[db->nldb_always++] = (uint32_t)i;
-		for (uint32_t k = 0; k < ls->nexpr; k++)
-			if (ls->expr[k].kind == LN_EQ || ls->expr[k].kind == LN_GT ||
-			    ls->expr[k].kind == LN_LT)
-				db->ldb_counted[i] = 1;
+		db->ldb_count_cap[i] = count_cap(ls->expr, ls->nexpr, 1);
 	}
 	for (size_t i = 0; i < db->set.pcre.len; i++) {
 		const struct pcresig *ps = &VEC_AT(&db->set.pcre, struct pcresig, i);
-		for (uint32_t k = 0; k < ps->ntrigger; k++)
-			if (ps->trigger[k].kind == LN_EQ || ps->trigger[k].kind == LN_GT ||
-			    ps->trigger[k].kind == LN_LT)
-				db->ldb_counted[ps->logical] = 1;
+		db->ldb_count_cap[ps->logical] =
+			count_cap(ps->trigger, ps->ntrigger, db->ldb_count_cap[ps->logical]);
 	}
 	/* Counting sort of PCRE and byte-compare subsignatures by owner. */
 	uint32_t *cnt = db->ldb_extra_first;
@@ -661,7 +723,7 @@ void ward_db_free(ward_db *db)
 	w_free(db->ldb_always);
 	w_free(db->ldb_extra_first);
 	w_free(db->ldb_extra_list);
-	w_free(db->ldb_counted);
+	w_free(db->ldb_count_cap);
 	sigset_free(&db->set);
 	w_free(db);
 }

@@ -7,8 +7,11 @@
  * run of exact bytes in it. Vectorscan finds all anchors in one pass over the
  * data; each anchor hit is a *candidate* for the signatures that share that
  * anchor, and the exact verifier (lib/scan/match.c) checks the whole pattern
- * around it. Patterns without a usable anchor are *unanchored* and verified by
- * the slow path.
+ * around it. Two kinds of signatures are *unanchored* and verified directly
+ * in each layer instead: patterns without a usable anchor (the slow path), and
+ * signatures whose offset pins their start to a short window (0:, EP+n, ...;
+ * WARD_MAX_PINNED_WINDOW), which cost a bounded search at that window rather
+ * than one verification per occurrence of their anchor anywhere in the file.
  */
 #ifndef WARD_COMPILE_DB_H
 #define WARD_COMPILE_DB_H
@@ -31,6 +34,8 @@ struct litplan {
 	uint32_t suf_min; /* bytes after the literal: at least */
 	uint32_t suf_max; /* ... and at most */
 	uint8_t bytes[WARD_MAX_ANCHOR];
+	uint8_t rare; /* index of the literal's least common byte: searches look
+		       * for it with memchr, then compare the rest */
 	/* Cheapest reject for trying the segment at a start s without a literal:
 	 * the first byte test at a fixed distance from the start. */
 	bool first_valid;
@@ -67,8 +72,11 @@ struct ward_db {
 	uint32_t anchor_len_max;
 	uint32_t max_span; /* widest segment of any pattern (sizes the verifier's bitsets) */
 
-	uint32_t *unanchored; /* body signature indexes verified without an anchor */
+	uint32_t *unanchored; /* body signature indexes verified without an anchor:
+			       * none usable, or a pinned offset */
 	uint32_t nunanchored;
+	/* unanchored[unanch_first[t] .. unanch_first[t + 1]) are target t's */
+	uint32_t unanch_first[TARGET__COUNT + 1];
 
 	/* [scope][kind]: detections; allow-lists only exist for HSCOPE_FILE */
 	struct hashtab hashes[3][HASH__COUNT];
@@ -84,10 +92,14 @@ struct ward_db {
 	 * first offset into ldb_extra_list (nlogical + 1 entries) */
 	uint32_t *ldb_extra_first;
 	uint32_t *ldb_extra_list; /* entries: (kind << 31) | index, kind 0 = pcre, 1 = bytecmp */
-	/* per logical signature: 1 when its expression (or a trigger) compares
-	 * counts, so every subsignature match must be counted; otherwise the
-	 * first match of each subsignature is enough */
-	uint8_t *ldb_counted;
+	/* per logical signature: how many matches of one subsignature are worth
+	 * finding. 1 when nothing compares counts (the first match is enough);
+	 * else one more than the largest number its expression or a trigger
+	 * compares with, capped at WARD_MAX_SUBSIG_MATCHES: every count, and
+	 * every sum of counts, at or above that cap compares the same way
+	 * (main.ldb's "00000000" counted for ">50" was verified at every run
+	 * of zeros in a PE file). */
+	uint32_t *ldb_count_cap;
 
 	uint64_t counts[WARD_COUNT__MAX];
 	const char *cache_dir; /* during ward_db_load only */

@@ -9,7 +9,6 @@
  * greedy (latest start before, earliest end after), which is exact for
  * unbounded gaps.
  */
-#define _GNU_SOURCE /* memmem */
 #include <string.h>
 
 #include "scan/match.h"
@@ -544,18 +543,35 @@ static bool seg_at_start(const struct sigctx *c, uint32_t j, size_t s, size_t *e
 	return ok;
 }
 
-static bool lit_find_fwd(const struct sigctx *c, const struct litplan *lp, size_t from, size_t *a)
+/* First occurrence of the literal starting in [from, last]. */
+static bool lit_find_fwd(const struct sigctx *c, const struct litplan *lp, size_t from, size_t last,
+			 size_t *a)
 {
-	if (from >= c->len || lp->len > c->len - from)
+	if (from >= c->len || lp->len > c->len - from || from > last)
 		return false;
+	/* The window ends where an occurrence starting at last ends: a signature
+	 * pinned to one offset searches a few bytes, not the rest of the file. */
+	size_t end = c->len;
+	if (last < c->len - lp->len)
+		end = last + lp->len;
 	if (!lp->nocase) {
-		const uint8_t *p = memmem(c->data + from, c->len - from, lp->bytes, lp->len);
-		if (!p)
-			return false;
-		*a = (size_t)(p - c->data);
-		return true;
+		/* memchr for the literal's least common byte, then compare: glibc's
+		 * memmem slows to a crawl on a literal such as 00 00 41 in the runs
+		 * of zeros that fill executables (0.35 s for one signature over
+		 * 300 MB of PE files, against 90,000 occurrences). */
+		const uint8_t *p = c->data + from + lp->rare,
+			      *stop = c->data + end - lp->len + lp->rare;
+		while (p <= stop && (p = memchr(p, lp->bytes[lp->rare], (size_t)(stop - p) + 1))) {
+			const uint8_t *q = p - lp->rare;
+			if (memcmp(q, lp->bytes, lp->len) == 0) {
+				*a = (size_t)(q - c->data);
+				return true;
+			}
+			p++;
+		}
+		return false;
 	}
-	for (size_t i = from; i + lp->len <= c->len; i++) {
+	for (size_t i = from; i + lp->len <= end; i++) {
 		uint32_t k = 0;
 		while (k < lp->len && lit_eq(c->data[i + k], lp->bytes[k], true))
 			k++;
@@ -624,10 +640,13 @@ static bool seg_fwd(const struct sigctx *c, uint32_t sig, uint32_t j, size_t fro
 	bool found = false;
 	size_t bs = 0, be = SIZE_MAX;
 	if (lp->valid) {
-		size_t a, at;
+		size_t a, at, last;
 		if (ck_add(from, lp->pre_min, &at))
 			return false;
-		while (lit_find_fwd(c, lp, at, &a)) {
+		/* A literal past shi + pre_max cannot belong to a start <= shi. */
+		if (ck_add(shi, lp->pre_max, &last))
+			last = SIZE_MAX;
+		while (lit_find_fwd(c, lp, at, last, &a)) {
 			if (found && a + lp->len + lp->suf_min >= be)
 				break; /* every later occurrence ends later */
 			if (a - lp->pre_min > shi && a >= lp->pre_max && a - lp->pre_max > shi)

@@ -85,10 +85,13 @@ struct ward_scanner {
 	uint32_t *ls_gen;    /* per logical signature: == gen when ls_slot is valid */
 	uint32_t *ls_slot;
 	uint32_t *ls_evaluated;
-	vec lstates; /* struct lstate */
-	vec touched; /* uint32_t logical indexes */
+	uint32_t *ls_checked; /* == gen when ls_applies holds this layer's answer */
+	bool *ls_applies;     /* logical_applies() of the current layer */
+	vec lstates;          /* struct lstate */
+	vec touched;          /* uint32_t logical indexes */
 	struct exeinfo exe;
 	uint32_t tmask;      /* targets matched in the current pass */
+	struct object *obj;  /* the object of the current pass */
 	uint64_t candidates; /* anchor hits seen (paces the clock checks) */
 	const uint8_t *pdata;
 	size_t plen;
@@ -381,6 +384,76 @@ static bool resolve_offset(const struct ward_scanner *s, const struct sigoffset 
 	return true;
 }
 
+static bool target_applies(enum ftype t, unsigned target)
+{
+	switch (target) {
+	case TARGET_ANY:
+		return true;
+	case TARGET_PE:
+		return t == FT_PE;
+	case TARGET_OLE2:
+		return t == FT_OLE2;
+	case TARGET_HTML:
+		return t == FT_HTML;
+	case TARGET_MAIL:
+		return t == FT_MAIL;
+	case TARGET_GRAPHICS:
+		return t == FT_GRAPHICS;
+	case TARGET_ELF:
+		return t == FT_ELF;
+	case TARGET_ASCII:
+		return t == FT_TEXT_ASCII;
+	case TARGET_MACHO:
+		return t == FT_MACHO;
+	case TARGET_PDF:
+		return t == FT_PDF;
+	case TARGET_FLASH:
+		return t == FT_FLASH;
+	case TARGET_JAVA:
+		return t == FT_JAVA;
+	default:
+		return false;
+	}
+}
+
+static bool in_range(const struct range64 *r, uint64_t v)
+{
+	return !r->set || (v >= r->lo && v <= r->hi);
+}
+
+/* Can logical signature l match in this layer at all, whatever its
+ * subsignatures do? Its conditions on the object, not on matches. */
+static bool logical_applies(const struct ward_scanner *s, const struct object *o,
+			    const struct logicsig *ls, uint32_t tmask)
+{
+	if (ls->unsupported || !(tmask & (1u << ls->target)) ||
+	    !target_applies(o->type, ls->target) || !in_range(&ls->filesize, o->len))
+		return false;
+	if (ls->entrypoint.set &&
+	    (s->exe.kind == EXE_NONE || !s->exe.ep_valid || !in_range(&ls->entrypoint, s->exe.ep)))
+		return false;
+	if (ls->nsections.set &&
+	    (s->exe.kind == EXE_NONE || !in_range(&ls->nsections, s->exe.nsections)))
+		return false;
+	if (ls->container >= 0 &&
+	    (s->depth == 0 || (int)s->stack[s->depth - 1].type != ls->container))
+		return false;
+	return true;
+}
+
+/* logical_applies() for the current layer, decided once per signature: a
+ * candidate of a signature that cannot match (e.g. main.ldb's
+ * Container:CL_TYPE_MAIL ones outside mail) is not verified. */
+static bool logical_ok(struct ward_scanner *s, uint32_t l)
+{
+	if (s->ls_checked[l] != s->gen) {
+		s->ls_checked[l] = s->gen;
+		s->ls_applies[l] = logical_applies(
+			s, s->obj, &VEC_AT(&s->db->set.logical, struct logicsig, l), s->tmask);
+	}
+	return s->ls_applies[l];
+}
+
 /* ---- logical signature state ---- */
 
 static struct lstate *lstate_of(struct ward_scanner *s, uint32_t l, bool create)
@@ -408,13 +481,12 @@ static bool body_wanted(struct ward_scanner *s, uint32_t sig, const struct bodys
 		return false;
 	if (b->logical == UINT32_MAX)
 		return s->body_done[sig] != s->gen;
-	const struct logicsig *ls = &VEC_AT(&s->db->set.logical, struct logicsig, b->logical);
-	if (ls->unsupported)
+	if (!logical_ok(s, b->logical))
 		return false;
 	struct lstate *st = lstate_of(s, b->logical, false);
 	if (!st || !st->counts[b->subsig])
 		return true;
-	return s->db->ldb_counted[b->logical] && st->counts[b->subsig] < WARD_MAX_SUBSIG_MATCHES;
+	return st->counts[b->subsig] < s->db->ldb_count_cap[b->logical];
 }
 
 static void body_matched(struct ward_scanner *s, uint32_t sig, const struct bodysig *b,
@@ -473,22 +545,35 @@ static int on_anchor(unsigned int id, unsigned long long from, unsigned long lon
 static void scan_unanchored(struct ward_scanner *s)
 {
 	const struct ward_db *db = s->db;
-	for (uint32_t i = 0; i < db->nunanchored && !s->stop; i++) {
-		uint32_t sig = db->unanchored[i];
-		const struct bodysig *b = &VEC_AT(&db->set.body, struct bodysig, sig);
-		size_t lo, hi, ms, me;
-		if (!body_wanted(s, sig, b) || !resolve_offset(s, &b->offset, s->plen, &lo, &hi))
+	uint32_t walked = 0;
+	for (unsigned t = 0; t < TARGET__COUNT; t++) {
+		if (!(s->tmask & (1u << t)))
 			continue;
-		while (lo <= hi && lo <= s->plen &&
-		       match_find(&s->m, db, sig, s->pdata, s->plen, lo, hi, &ms, &me)) {
-			body_matched(s, sig, b, ms);
-			if (s->stop || !body_wanted(s, sig, b) || ms == SIZE_MAX)
-				break;
-			lo = ms + 1;
+		for (uint32_t i = db->unanch_first[t]; i < db->unanch_first[t + 1]; i++) {
+			uint32_t sig = db->unanchored[i];
+			const struct bodysig *b = &VEC_AT(&db->set.body, struct bodysig, sig);
+			size_t lo, hi, ms, me;
+			if (s->stop || s->m.expired)
+				goto out;
+			/* The clock every few signatures: one search is bounded by
+			 * the matcher's own clock checks, and a layer walks
+			 * thousands of pinned signatures. */
+			if (++walked % WARD_UNANCHORED_CLOCK_EVERY == 0 && out_of_time(s))
+				return;
+			if (!body_wanted(s, sig, b) ||
+			    !resolve_offset(s, &b->offset, s->plen, &lo, &hi))
+				continue;
+			while (lo <= hi && lo <= s->plen &&
+			       match_find(&s->m, db, sig, s->pdata, s->plen, lo, hi, &ms, &me)) {
+				body_matched(s, sig, b, ms);
+				if (s->stop || !body_wanted(s, sig, b) || ms == SIZE_MAX)
+					break;
+				lo = ms + 1;
+			}
 		}
-		if (out_of_time(s))
-			return;
 	}
+out:
+	(void)out_of_time(s); /* says so if the searches ran out of time */
 }
 
 /* One Vectorscan pass over the layer with target t's anchors. */
@@ -646,61 +731,15 @@ static void run_bytecmp(struct ward_scanner *s, uint32_t bi, struct lstate *st)
 
 /* ---- logical signatures ---- */
 
-static bool target_applies(enum ftype t, unsigned target)
-{
-	switch (target) {
-	case TARGET_ANY:
-		return true;
-	case TARGET_PE:
-		return t == FT_PE;
-	case TARGET_OLE2:
-		return t == FT_OLE2;
-	case TARGET_HTML:
-		return t == FT_HTML;
-	case TARGET_MAIL:
-		return t == FT_MAIL;
-	case TARGET_GRAPHICS:
-		return t == FT_GRAPHICS;
-	case TARGET_ELF:
-		return t == FT_ELF;
-	case TARGET_ASCII:
-		return t == FT_TEXT_ASCII;
-	case TARGET_MACHO:
-		return t == FT_MACHO;
-	case TARGET_PDF:
-		return t == FT_PDF;
-	case TARGET_FLASH:
-		return t == FT_FLASH;
-	case TARGET_JAVA:
-		return t == FT_JAVA;
-	default:
-		return false;
-	}
-}
-
-static bool in_range(const struct range64 *r, uint64_t v)
-{
-	return !r->set || (v >= r->lo && v <= r->hi);
-}
-
-static void eval_logical(struct ward_scanner *s, struct object *o, uint32_t l, uint32_t tmask)
+/* Evaluate logical signature l on the current layer (s->obj, s->tmask). */
+static void eval_logical(struct ward_scanner *s, uint32_t l)
 {
 	const struct ward_db *db = s->db;
 	const struct logicsig *ls = &VEC_AT(&db->set.logical, struct logicsig, l);
 	if (s->ls_evaluated[l] == s->gen)
 		return;
 	s->ls_evaluated[l] = s->gen;
-	if (ls->unsupported || !(tmask & (1u << ls->target)) ||
-	    !target_applies(o->type, ls->target) || !in_range(&ls->filesize, o->len))
-		return;
-	if (ls->entrypoint.set &&
-	    (s->exe.kind == EXE_NONE || !s->exe.ep_valid || !in_range(&ls->entrypoint, s->exe.ep)))
-		return;
-	if (ls->nsections.set &&
-	    (s->exe.kind == EXE_NONE || !in_range(&ls->nsections, s->exe.nsections)))
-		return;
-	if (ls->container >= 0 &&
-	    (s->depth == 0 || (int)s->stack[s->depth - 1].type != ls->container))
+	if (!logical_ok(s, l))
 		return;
 	struct lstate *st = lstate_of(s, l, true);
 	if (!st)
@@ -716,13 +755,13 @@ static void eval_logical(struct ward_scanner *s, struct object *o, uint32_t l, u
 		add_detection(s, ls->name);
 }
 
-static void eval_logicals(struct ward_scanner *s, struct object *o, uint32_t tmask)
+static void eval_logicals(struct ward_scanner *s)
 {
 	/* touched may grow while evaluating (lstate_of creates): index loop. */
 	for (size_t i = 0; i < s->touched.len && !s->stop; i++)
-		eval_logical(s, o, VEC_AT(&s->touched, uint32_t, i), tmask);
+		eval_logical(s, VEC_AT(&s->touched, uint32_t, i));
 	for (uint32_t i = 0; i < s->db->nldb_always && !s->stop; i++)
-		eval_logical(s, o, s->db->ldb_always[i], tmask);
+		eval_logical(s, s->db->ldb_always[i]);
 }
 
 /* ---- objects ---- */
@@ -808,15 +847,17 @@ static void scan_layer(struct ward_scanner *s, struct object *o, const uint8_t *
 		memset(s->body_done, 0, s->db->set.body.len * sizeof *s->body_done);
 		memset(s->ls_gen, 0, s->db->set.logical.len * sizeof *s->ls_gen);
 		memset(s->ls_evaluated, 0, s->db->set.logical.len * sizeof *s->ls_evaluated);
+		memset(s->ls_checked, 0, s->db->set.logical.len * sizeof *s->ls_checked);
 		s->gen = 1;
 	}
 	s->lstates.len = 0;
 	s->touched.len = 0;
 	matcher_reset(&s->m);
 	s->m.deadline_ms = s->deadline;
+	s->obj = o;
 	body_pass(s, data, len, tmask);
 	if (!s->stop && !out_of_time(s))
-		eval_logicals(s, o, tmask);
+		eval_logicals(s);
 }
 
 /* The normalised layer of text: ClamAV matches target 7 (ASCII) or target 3
@@ -917,7 +958,10 @@ ward_err ward_scanner_new(const ward_db *db, const ward_limits *limits, unsigned
 	s->ls_gen = w_calloc(nl, sizeof *s->ls_gen);
 	s->ls_slot = w_calloc(nl, sizeof *s->ls_slot);
 	s->ls_evaluated = w_calloc(nl, sizeof *s->ls_evaluated);
-	if (!s->body_done || !s->ls_gen || !s->ls_slot || !s->ls_evaluated)
+	s->ls_checked = w_calloc(nl, sizeof *s->ls_checked);
+	s->ls_applies = w_calloc(nl, sizeof *s->ls_applies);
+	if (!s->body_done || !s->ls_gen || !s->ls_slot || !s->ls_evaluated || !s->ls_checked ||
+	    !s->ls_applies)
 		goto nomem;
 	if (matcher_init(&s->m, db))
 		goto nomem;
@@ -956,6 +1000,8 @@ void ward_scanner_free(ward_scanner *s)
 	w_free(s->ls_gen);
 	w_free(s->ls_slot);
 	w_free(s->ls_evaluated);
+	w_free(s->ls_checked);
+	w_free(s->ls_applies);
 	vec_free(&s->lstates);
 	vec_free(&s->touched);
 	vec_free(&s->dets);

@@ -120,6 +120,46 @@ static void offsets(void **state)
 	assert_string_equal(scan_str(db, "......EFGH"), "");
 	assert_string_equal(scan_str(db, "....IJKL"), "Eof.UNOFFICIAL");
 	assert_string_equal(scan_str(db, "....IJKL."), "");
+	/* Pinned signatures are searched only at their window: occurrences
+	 * just before and after it do not count. */
+	assert_string_equal(scan_str(db, "ABCD....ABCD"), "");
+	assert_string_equal(scan_str(db, "EFGH.....EFGH"), "");
+	ward_db_free(db);
+
+	/* A window wider than WARD_MAX_PINNED_WINDOW stays anchored; a pinned
+	 * first segment still finds later segments anywhere. */
+	db = load_one("w.ndb", "Wide:0:0,2000:51525354\n"
+			       "Multi:0:1:5758*595a\n");
+	char buf[2200];
+	memset(buf, '.', sizeof buf);
+	memcpy(buf + 1500, "QRST", 4);
+	assert_string_equal(scan_names(db, buf, sizeof buf, WARD_SCAN_ALLMATCH, NULL),
+			    "Wide.UNOFFICIAL");
+	memset(buf, '.', sizeof buf);
+	memcpy(buf + 2100, "QRST", 4);
+	assert_string_equal(scan_names(db, buf, sizeof buf, WARD_SCAN_ALLMATCH, NULL), "");
+	assert_string_equal(scan_str(db, ".WX.......YZ"), "Multi.UNOFFICIAL");
+	assert_string_equal(scan_str(db, "..WX......YZ"), "");
+	ward_db_free(db);
+}
+
+/* Matches of a counted subsignature are searched only until every comparison
+ * is decided (ldb_count_cap); the verdicts must be those of full counting. */
+static void count_caps(void **state)
+{
+	(void)state;
+	ward_db *db = load_one("c.ldb", "Exact;Target:0;0=3;7a7a7a\n"
+					"Sum;Target:0;(0|1)>4;616161;626262\n"
+					"Less;Target:0;0&(1<3);717171;787878\n"
+					"Nested;Target:0;((0>1)|1)>3;6d6d6d;6e6e6e\n");
+	assert_string_equal(scan_str(db, "zzz zzz zzz"), "Exact.UNOFFICIAL");
+	assert_string_equal(scan_str(db, "zzz zzz zzz zzz"), "");
+	assert_string_equal(scan_str(db, "aaa aaa aaa bbb bbb"), "Sum.UNOFFICIAL");
+	assert_string_equal(scan_str(db, "aaa aaa aaa bbb"), "");
+	assert_string_equal(scan_str(db, "qqq xxx xxx"), "Less.UNOFFICIAL");
+	assert_string_equal(scan_str(db, "qqq xxx xxx xxx"), "");
+	assert_string_equal(scan_str(db, "mmm mmm nnn nnn"), "Nested.UNOFFICIAL");
+	assert_string_equal(scan_str(db, "mmm mmm nnn"), "");
 	ward_db_free(db);
 }
 
@@ -333,6 +373,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(body_basics),
 		cmocka_unit_test(offsets),
+		cmocka_unit_test(count_caps),
 		cmocka_unit_test(first_match_and_allmatch),
 		cmocka_unit_test(logical),
 		cmocka_unit_test(hashes_and_allowlist),
