@@ -377,6 +377,7 @@ ward_err logic_parse(const char *s, size_t len, uint32_t nsubs, struct lnode **o
 		e = lfail(&p, WARD_EINTERNAL, 0, "root is not node 0");
 		goto out;
 	}
+	vec_shrink(&p.nodes, sizeof(struct lnode)); /* kept for the set's lifetime */
 	*out = p.nodes.items;
 	*nout = (uint32_t)p.nodes.len;
 	p.nodes = (vec){0};

@@ -643,6 +643,12 @@ ward_err pattern_parse(const char *hex, size_t len, uint32_t flags, struct patte
 	if (e != WARD_OK)
 		goto out;
 
+	/* Exact sizes: the set keeps ~70,000 patterns for its lifetime, and
+	 * doubling growth left a third of main.ldb's 80 MB of nodes and
+	 * segments unused. */
+	vec_shrink(&b.nodes, sizeof(struct pnode));
+	vec_shrink(&b.seqs, sizeof(struct pseq));
+	vec_shrink(&b.segs, sizeof(struct psegment));
 	p.nodes = b.nodes.items;
 	p.nnodes = (uint32_t)b.nodes.len;
 	p.seqs = b.seqs.items;
