@@ -21,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -176,6 +179,14 @@ static bool write_pid(const char *path)
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+	/* Blocks of 256 KiB and up (archive members, normalised text) come
+	 * straight from mmap: grown with mremap rather than copied, and given
+	 * back when freed. glibc otherwise raises this threshold each time such
+	 * a block is freed, and a 24 MB archive member then grew by copying
+	 * inside the heap: 20 MB more peak RSS on one benchmark archive. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 	const char *conf_path = DEFAULT_CONF;
 	bool foreground = false;
 	for (int i = 1; i < argc; i++) {
