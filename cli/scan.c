@@ -29,6 +29,9 @@
 
 #define DEFAULT_DB_DIR "/var/lib/clamav"
 
+/* The database of the last scan, never freed (see the end of cmd_scan). */
+static ward_db *scan_db;
+
 struct scan_opts {
 	const char **dbs;
 	size_t ndbs;
@@ -1148,7 +1151,11 @@ out:
 	pool_stop(&a);
 	sb_free(&a.out);
 	sb_free(&a.err);
-	ward_db_free(db);
+	/* The database is left for the exit to reclaim: freeing ~70,000
+	 * patterns piece by piece was 15% of the run time of a scan of one
+	 * small file with the official sets, all of it spent touching memory
+	 * about to be unmapped. A static keeps it reachable for leak checkers. */
+	scan_db = db;
 	free(a.o.dbs);
 	free(a.o.paths);
 	return rc;

@@ -618,6 +618,24 @@ ward_err pattern_parse(const char *hex, size_t len, uint32_t flags, struct patte
 		goto out;
 	}
 
+	/* One allocation each instead of a doubling series: a node takes at
+	 * least two characters (one more zero node per byte with ::w), so
+	 * len / 2 + 2 nodes (twice that wide) always suffice. The load parses
+	 * every pattern of the set, and the regrowth was a fifth of it. */
+	{
+		size_t guess = len / 2 + 2;
+		if (flags & PAT_WIDE)
+			guess *= 2;
+		if (guess > WARD_MAX_PATTERN_NODES)
+			guess = WARD_MAX_PATTERN_NODES;
+		e = vec_reserve(&local, guess, sizeof(struct pnode), WARD_MAX_PATTERN_NODES);
+		if (e == WARD_OK)
+			e = vec_reserve(&b.nodes, guess, sizeof(struct pnode),
+					WARD_MAX_PATTERN_NODES);
+		if (e != WARD_OK)
+			goto out;
+	}
+
 	/* first segment */
 	struct psegment first = {0};
 	e = vec_push(&b.segs, &first, sizeof first, WARD_MAX_PATTERN_NODES);
