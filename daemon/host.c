@@ -107,10 +107,7 @@ bool send_with_fd(int sock, const void *p, size_t n, int fd)
 	}
 }
 
-/* One datagram of at most n bytes and at most one descriptor (*fd, -1 when
- * none; extra descriptors are closed). timeout_ms < 0 waits for ever.
- * Returns the length, 0 on EOF, -1 on error or timeout. */
-static ssize_t recv_with_fd(int sock, void *p, size_t n, int *fd, int timeout_ms)
+ssize_t recv_with_fd(int sock, void *p, size_t n, int *fd, int timeout_ms)
 {
 	*fd = -1;
 	if (timeout_ms >= 0) {
@@ -173,9 +170,41 @@ static pid_t clone_for_daemon(void)
 			      0UL);
 }
 
-/* Both the zygote and the hosts: die with the daemon, keep only sock (moved
- * to descriptor 3) and the standard streams. */
-static int become_helper(int sock, pid_t daemon, const char *name)
+/* A child of the daemon (clone_for_daemon) joined to this process by a new
+ * socket pair. In the child: 0, with *end its side of the pair. Here: the
+ * child's pid with *end this side, or -1 with *end -1 when it failed. */
+static pid_t clone_connected(int *end)
+{
+	int sv[2];
+	*end = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	pid_t pid = clone_for_daemon();
+	if (pid == 0) {
+		close(sv[0]);
+		*end = sv[1];
+		return 0;
+	}
+	close(sv[1]);
+	if (pid < 0)
+		close(sv[0]);
+	else
+		*end = sv[0];
+	return pid;
+}
+
+/* Answer a spawn request: the reply, with this side of the new child's pair
+ * when there is one (closed here). The requester gone: exit. */
+static void answer_spawn(int sock, const void *rep, size_t n, int end)
+{
+	bool ok = send_with_fd(sock, rep, n, end);
+	if (end >= 0)
+		close(end);
+	if (!ok)
+		_exit(0);
+}
+
+int wardd_become_child(int sock, pid_t daemon, const char *name)
 {
 	if (sock != 3) {
 		if (dup2(sock, 3) < 0)
@@ -185,8 +214,14 @@ static int become_helper(int sock, pid_t daemon, const char *name)
 #ifdef SYS_close_range
 	if (syscall(SYS_close_range, 4u, ~0u, 0u) != 0)
 #endif
-		for (int fd = 4; fd < 65536; fd++)
+	{
+		long max = sysconf(_SC_OPEN_MAX);
+		if (max < 0 || max > 65536)
+			max = 65536;
+		for (int fd = 4; fd < max; fd++)
 			close(fd);
+	}
+	/* Die with the daemon; a helper must never outlive it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != daemon)
 		_exit(0);
@@ -234,7 +269,7 @@ static void host_diag_cb(void *vctx, ward_err code, const char *file, unsigned l
 
 static __attribute__((noreturn)) void host_main(int sock, const char *dir, pid_t daemon)
 {
-	sock = become_helper(sock, daemon, "wardd-host");
+	sock = wardd_become_child(sock, daemon, "wardd-host");
 	struct host_diag d = {.sock = sock};
 	ward_load_opts lo = {.diag = host_diag_cb, .diag_ctx = &d, .cache_dir = conf->cache_dir};
 	const char *paths[1] = {dir};
@@ -266,24 +301,14 @@ static __attribute__((noreturn)) void host_main(int sock, const char *dir, pid_t
 		if (n <= 0)
 			_exit(0);
 		struct hspn rep = {.magic = HSPN_MAGIC, .pid = 0};
-		int sv[2] = {-1, -1};
-		if (n == (ssize_t)sizeof req && req.magic == HSPN_MAGIC &&
-		    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
-			pid_t pid = clone_for_daemon();
-			if (pid == 0) {
-				close(sv[0]);
-				worker_main(sv[1], db, conf, daemon);
-			}
-			close(sv[1]);
-			sv[1] = -1;
-			if (pid > 0)
-				rep.pid = pid;
+		int end = -1;
+		if (n == (ssize_t)sizeof req && req.magic == HSPN_MAGIC) {
+			pid_t pid = clone_connected(&end);
+			if (pid == 0)
+				worker_main(end, db, conf, daemon);
+			rep.pid = pid > 0 ? pid : 0;
 		}
-		bool ok = send_with_fd(sock, &rep, sizeof rep, rep.pid > 0 ? sv[0] : -1);
-		if (sv[0] >= 0)
-			close(sv[0]);
-		if (!ok)
-			_exit(0);
+		answer_spawn(sock, &rep, sizeof rep, end);
 	}
 }
 
@@ -294,7 +319,7 @@ static __attribute__((noreturn)) void zygote_main(int sock, pid_t daemon)
 	/* Hosts and workers inherit the user: they never hold root. */
 	if (!wardd_drop_privileges(conf->user))
 		_exit(1);
-	sock = become_helper(sock, daemon, "wardd-zygote");
+	sock = wardd_become_child(sock, daemon, "wardd-zygote");
 	for (;;) {
 		static struct zreq req;
 		int fd;
@@ -304,26 +329,15 @@ static __attribute__((noreturn)) void zygote_main(int sock, pid_t daemon)
 		if (n <= 0)
 			_exit(0);
 		struct zrep rep = {.magic = ZREP_MAGIC, .pid = 0};
-		int sv[2] = {-1, -1};
+		int end = -1;
 		if (n == (ssize_t)sizeof req && req.magic == ZREQ_MAGIC &&
-		    memchr(req.dir, '\0', sizeof req.dir) &&
-		    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
-			pid_t pid = clone_for_daemon();
-			if (pid == 0) {
-				close(sock);
-				close(sv[0]);
-				host_main(sv[1], req.dir, daemon);
-			}
-			close(sv[1]);
-			sv[1] = -1;
-			if (pid > 0)
-				rep.pid = pid;
+		    memchr(req.dir, '\0', sizeof req.dir)) {
+			pid_t pid = clone_connected(&end);
+			if (pid == 0)
+				host_main(end, req.dir, daemon);
+			rep.pid = pid > 0 ? pid : 0;
 		}
-		bool ok = send_with_fd(sock, &rep, sizeof rep, rep.pid > 0 ? sv[0] : -1);
-		if (sv[0] >= 0)
-			close(sv[0]);
-		if (!ok)
-			_exit(0);
+		answer_spawn(sock, &rep, sizeof rep, end);
 	}
 }
 

@@ -192,6 +192,14 @@ void host_close(struct host *h);
 /* One SOCK_SEQPACKET message of n bytes, with descriptor fd (none when
  * fd < 0) passed by SCM_RIGHTS; true when all of it was sent. */
 bool send_with_fd(int sock, const void *p, size_t n, int fd);
+/* In a new zygote, host or worker: keep only sock (moved to descriptor 3,
+ * returned) and the standard streams, die with the daemon (exit now if it is
+ * already gone) and take the name. */
+int wardd_become_child(int sock, pid_t daemon, const char *name);
+/* One message of at most n bytes and at most one descriptor (*fd, -1 when
+ * none; extra descriptors are closed). timeout_ms < 0 waits for ever.
+ * Returns the length, 0 on end of file, -1 on error, truncation or timeout. */
+ssize_t recv_with_fd(int sock, void *p, size_t n, int *fd, int timeout_ms);
 
 /* ---- worker processes (worker.c) ---- */
 /* The worker process's life, in a child of a host: scan what arrives on sock

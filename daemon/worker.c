@@ -29,9 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,31 +40,6 @@
 #include "wire.h"
 
 /* ---- the worker process ---- */
-
-static void close_other_fds(int keep)
-{
-	/* keep is 3 by now; everything above it goes. */
-	(void)keep;
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, 4u, ~0u, 0u) == 0)
-		return;
-#endif
-	long max = sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (int fd = 4; fd < max; fd++)
-		close(fd);
-}
-
-static bool send_all_msg(int sock, const void *p, size_t n)
-{
-	for (;;) {
-		ssize_t w = send(sock, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		return w == (ssize_t)n;
-	}
-}
 
 static void test_hook(const ward_report *rep, bool hooks)
 {
@@ -89,16 +62,7 @@ static void test_hook(const ward_report *rep, bool hooks)
 
 void worker_main(int sock, const ward_db *db, const struct wardd_conf *c, pid_t parent)
 {
-	if (sock != 3) {
-		if (dup2(sock, 3) < 0)
-			_exit(70);
-		sock = 3;
-	}
-	close_other_fds(sock);
-	/* Die with the daemon; a worker must never outlive it. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(0);
+	sock = wardd_become_child(sock, parent, "wardd-worker");
 	/* The daemon's handlers write to its descriptors, which are gone here. */
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -111,7 +75,6 @@ void worker_main(int sock, const ward_db *db, const struct wardd_conf *c, pid_t 
 	sigset_t none;
 	sigemptyset(&none);
 	pthread_sigmask(SIG_SETMASK, &none, NULL);
-	prctl(PR_SET_NAME, "wardd-worker");
 
 	const char *h = getenv(WARDD_TEST_HOOK_ENV);
 	bool hooks = h && !strcmp(h, "1");
@@ -131,26 +94,10 @@ void worker_main(int sock, const ward_db *db, const struct wardd_conf *c, pid_t 
 	static char out[WARDD_MAX_WORKER_REPLY];
 	for (;;) {
 		struct wreq req;
-		struct iovec iov = {&req, sizeof req};
-		union {
-			struct cmsghdr h;
-			char buf[CMSG_SPACE(sizeof(int))];
-		} cbuf;
-		struct msghdr m = {0};
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		m.msg_control = cbuf.buf;
-		m.msg_controllen = sizeof cbuf.buf;
-		ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			_exit(0); /* the daemon closed our socket: retire */
 		int fd = -1;
-		for (struct cmsghdr *ch = CMSG_FIRSTHDR(&m); ch; ch = CMSG_NXTHDR(&m, ch))
-			if (ch->cmsg_level == SOL_SOCKET && ch->cmsg_type == SCM_RIGHTS &&
-			    ch->cmsg_len == CMSG_LEN(sizeof(int)) && fd < 0)
-				memcpy(&fd, CMSG_DATA(ch), sizeof fd);
+		ssize_t n = recv_with_fd(sock, &req, sizeof req, &fd, -1);
+		if (n <= 0)
+			_exit(0); /* the daemon closed our socket (or broke it): retire */
 		struct wrep rep = {.magic = WREP_MAGIC, .status = SCAN_ERROR};
 		size_t off = sizeof rep;
 		const char *err = NULL;
@@ -188,7 +135,7 @@ void worker_main(int sock, const ward_db *db, const struct wardd_conf *c, pid_t 
 			rep.nnames = 1;
 		}
 		memcpy(out, &rep, sizeof rep);
-		if (!send_all_msg(sock, out, off))
+		if (!send_with_fd(sock, out, off, -1))
 			_exit(0);
 	}
 }

@@ -176,6 +176,10 @@
 #define WARD_MAX_TIMESTAMP_META (16u << 10)
 /* N.root.json is also fetched without a known length (TUF's root step). */
 #define WARD_MAX_ROOT_META (512u << 10)
+/* Entries examined per directory when a run cleans the pattern directory
+ * (temporaries, versions and packages no link names): a handful in practice;
+ * a flood of entries is left for later runs instead of a long walk. */
+#define WARD_MAX_SWEEP_ENTRIES 4096u
 /* Root versions walked in one update: each costs a download and threshold
  * checks; a hostile mirror cannot keep a client busy with an endless chain. */
 #define WARD_MAX_ROOT_ROTATIONS 1024u

@@ -69,17 +69,6 @@ static void cvd_diag(struct sigset *set, ward_err code, const char *path, const 
 	set->diag(set->diag_ctx, code, path, 0, reason);
 }
 
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- header ---- */
 
 struct field {
@@ -113,16 +102,16 @@ static ward_err parse_header_text(const uint8_t *h, size_t end, bool info_line,
 {
 	memset(out, 0, sizeof *out);
 	if (end < CVD_MAGIC_LEN || memcmp(h, CVD_MAGIC, CVD_MAGIC_LEN) != 0) {
-		set_why(why, whylen, "bad magic (not a ClamAV CVD/CLD: no \"ClamAV-VDB:\")");
+		w_why(why, whylen, "bad magic (not a ClamAV CVD/CLD: no \"ClamAV-VDB:\")");
 		return WARD_ECORRUPT;
 	}
 	if (end >= CVD_HEADER_LEN) {
-		set_why(why, whylen, "header text longer than %u bytes", CVD_HEADER_LEN - 1);
+		w_why(why, whylen, "header text longer than %u bytes", CVD_HEADER_LEN - 1);
 		return WARD_ECORRUPT;
 	}
 	for (size_t i = 0; i < end; i++) {
 		if (h[i] < 0x20 || h[i] > 0x7e) {
-			set_why(why, whylen, "bad header byte 0x%02x at offset %zu", h[i], i);
+			w_why(why, whylen, "bad header byte 0x%02x at offset %zu", h[i], i);
 			return WARD_ECORRUPT;
 		}
 	}
@@ -133,7 +122,7 @@ static ward_err parse_header_text(const uint8_t *h, size_t end, bool info_line,
 		if (i < end && h[i] != ':')
 			continue;
 		if (nf == CVD_FIELDS_MAX) {
-			set_why(why, whylen, "too many header fields (at most %u)", CVD_FIELDS_MAX);
+			w_why(why, whylen, "too many header fields (at most %u)", CVD_FIELDS_MAX);
 			return WARD_ECORRUPT;
 		}
 		f[nf].s = (const char *)h + start;
@@ -150,30 +139,29 @@ static ward_err parse_header_text(const uint8_t *h, size_t end, bool info_line,
 						    "MD5",
 						    "digital signature",
 						    "builder"};
-		set_why(why, whylen, "truncated header: missing %s field", names[nf]);
+		w_why(why, whylen, "truncated header: missing %s field", names[nf]);
 		return WARD_ECORRUPT;
 	}
 
 	if (!copy_text_field(&f[1], out->build_time, sizeof out->build_time)) {
-		set_why(why, whylen, "bad build time field (empty or longer than %u)",
-			CVD_MAX_TEXT_FIELD);
+		w_why(why, whylen, "bad build time field (empty or longer than %u)",
+		      CVD_MAX_TEXT_FIELD);
 		return WARD_ECORRUPT;
 	}
 	uint64_t v;
 	if (!parse_u64(f[2].s, f[2].len, UINT32_MAX, &v)) {
-		set_why(why, whylen, "bad version field \"%.*s\"", (int)f[2].len, f[2].s);
+		w_why(why, whylen, "bad version field \"%.*s\"", (int)f[2].len, f[2].s);
 		return WARD_ECORRUPT;
 	}
 	out->version = (uint32_t)v;
 	if (!parse_u64(f[3].s, f[3].len, UINT32_MAX, &v)) {
-		set_why(why, whylen, "bad number-of-signatures field \"%.*s\"", (int)f[3].len,
-			f[3].s);
+		w_why(why, whylen, "bad number-of-signatures field \"%.*s\"", (int)f[3].len,
+		      f[3].s);
 		return WARD_ECORRUPT;
 	}
 	out->sigs = (uint32_t)v;
 	if (!parse_u64(f[4].s, f[4].len, UINT32_MAX, &v)) {
-		set_why(why, whylen, "bad functionality level field \"%.*s\"", (int)f[4].len,
-			f[4].s);
+		w_why(why, whylen, "bad functionality level field \"%.*s\"", (int)f[4].len, f[4].s);
 		return WARD_ECORRUPT;
 	}
 	out->flevel = (uint32_t)v;
@@ -182,7 +170,7 @@ static ward_err parse_header_text(const uint8_t *h, size_t end, bool info_line,
 	if (info_line)
 		goto tail;
 	if (f[5].len != 32 || !is_lower_hex(f[5].s, 32)) {
-		set_why(why, whylen, "bad MD5 field (want 32 lowercase hex digits)");
+		w_why(why, whylen, "bad MD5 field (want 32 lowercase hex digits)");
 		return WARD_ECORRUPT;
 	}
 	memcpy(out->md5, f[5].s, 32);
@@ -194,14 +182,14 @@ static ward_err parse_header_text(const uint8_t *h, size_t end, bool info_line,
 	out->dsig_len = f[6].len;
 tail:
 	if (!copy_text_field(&f[7], out->builder, sizeof out->builder)) {
-		set_why(why, whylen, "bad builder field (empty or longer than %u)",
-			CVD_MAX_TEXT_FIELD);
+		w_why(why, whylen, "bad builder field (empty or longer than %u)",
+		      CVD_MAX_TEXT_FIELD);
 		return WARD_ECORRUPT;
 	}
 	if (nf == CVD_FIELDS_MAX) {
 		if (!parse_u64(f[8].s, f[8].len, UINT64_MAX, &out->stime)) {
-			set_why(why, whylen, "bad creation time field \"%.*s\"", (int)f[8].len,
-				f[8].s);
+			w_why(why, whylen, "bad creation time field \"%.*s\"", (int)f[8].len,
+			      f[8].s);
 			return WARD_ECORRUPT;
 		}
 		out->has_stime = true;
@@ -216,12 +204,12 @@ ward_err cvd_parse_header(const uint8_t *buf, size_t len, struct cvd_header *out
 	cursor c = cur_make(buf, len);
 	const uint8_t *h = cur_take(&c, CVD_HEADER_LEN);
 	if (!h) {
-		set_why(why, whylen, "truncated header (%zu bytes, a CVD header is %u)", len,
-			CVD_HEADER_LEN);
+		w_why(why, whylen, "truncated header (%zu bytes, a CVD header is %u)", len,
+		      CVD_HEADER_LEN);
 		return WARD_ECORRUPT;
 	}
 	if (memcmp(h, CVD_MAGIC, CVD_MAGIC_LEN) != 0) {
-		set_why(why, whylen, "bad magic (not a ClamAV CVD/CLD: no \"ClamAV-VDB:\")");
+		w_why(why, whylen, "bad magic (not a ClamAV CVD/CLD: no \"ClamAV-VDB:\")");
 		return WARD_ECORRUPT;
 	}
 	/* The text ends at the first NUL; ClamAV's builders pad with spaces (some
@@ -232,8 +220,8 @@ ward_err cvd_parse_header(const uint8_t *buf, size_t len, struct cvd_header *out
 		end++;
 	for (size_t i = end; i < CVD_HEADER_LEN; i++) {
 		if (h[i] != '\0' && h[i] != ' ' && h[i] != '\n' && h[i] != '\r') {
-			set_why(why, whylen, "bad header padding (byte 0x%02x at offset %zu)", h[i],
-				i);
+			w_why(why, whylen, "bad header padding (byte 0x%02x at offset %zu)", h[i],
+			      i);
 			return WARD_ECORRUPT;
 		}
 	}
@@ -241,7 +229,7 @@ ward_err cvd_parse_header(const uint8_t *buf, size_t len, struct cvd_header *out
 		end--;
 	if (end == CVD_HEADER_LEN) {
 		/* No padding at all: a header field runs into the body. */
-		set_why(why, whylen, "header is not terminated within %u bytes", CVD_HEADER_LEN);
+		w_why(why, whylen, "header is not terminated within %u bytes", CVD_HEADER_LEN);
 		return WARD_ECORRUPT;
 	}
 	return parse_header_text(h, end, false, out, why, whylen);
@@ -253,7 +241,7 @@ ward_err cvd_read_header(const char *path, struct cvd_header *out, char *why, si
 	size_t got = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		set_why(why, whylen, "cannot open: %s", strerror(errno));
+		w_why(why, whylen, "cannot open: %s", strerror(errno));
 		return WARD_EIO;
 	}
 	while (got < sizeof h) {
@@ -261,7 +249,7 @@ ward_err cvd_read_header(const char *path, struct cvd_header *out, char *why, si
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			set_why(why, whylen, "cannot read: %s", strerror(errno));
+			w_why(why, whylen, "cannot read: %s", strerror(errno));
 			close(fd);
 			return WARD_EIO;
 		}
@@ -700,27 +688,27 @@ static bool members_match(const struct tar_walk *w, struct cvd_info *info, char 
 		if (!e) {
 			if (!r->must_list)
 				continue;
-			set_why(reason, rlen, "member %s is not listed in %s", name, w->info_name);
+			w_why(reason, rlen, "member %s is not listed in %s", name, w->info_name);
 			return false;
 		}
 		e->seen = true;
 		if (e->size != r->size) {
-			set_why(reason, rlen, "member %s has %llu bytes, %s says %llu", name,
-				(unsigned long long)r->size, w->info_name,
-				(unsigned long long)e->size);
+			w_why(reason, rlen, "member %s has %llu bytes, %s says %llu", name,
+			      (unsigned long long)r->size, w->info_name,
+			      (unsigned long long)e->size);
 			return false;
 		}
 		if (memcmp(e->sha256, r->sha256, sizeof e->sha256) != 0) {
-			set_why(reason, rlen, "member %s: SHA-256 differs from the one in %s", name,
-				w->info_name);
+			w_why(reason, rlen, "member %s: SHA-256 differs from the one in %s", name,
+			      w->info_name);
 			return false;
 		}
 	}
 	for (size_t i = 0; i < info->entries.len; i++) {
 		const struct cvd_info_entry *e = &VEC_AT(&info->entries, struct cvd_info_entry, i);
 		if (!e->seen) {
-			set_why(reason, rlen, "%s lists %.*s, which is not in the container",
-				w->info_name, (int)e->name_len, e->name);
+			w_why(reason, rlen, "%s lists %.*s, which is not in the container",
+			      w->info_name, (int)e->name_len, e->name);
 			return false;
 		}
 	}
@@ -751,7 +739,7 @@ static ward_err check_info(struct tar_walk *w, const struct cvd_keys *keys, bool
 	if ((err = bind_header(w, &info)))
 		goto out;
 	if (!info.has_dsig) {
-		set_why(reason, rlen, "%s has no DSIG line", w->info_name);
+		w_why(reason, rlen, "%s has no DSIG line", w->info_name);
 	} else {
 		/* signed_len <= the text's length: the DSIG line starts there. */
 		if (EVP_Digest(w->info_text.s, info.signed_len, digest, &dlen, EVP_sha256(),
@@ -765,7 +753,7 @@ static ward_err check_info(struct tar_walk *w, const struct cvd_keys *keys, bool
 		if (err == WARD_OK)
 			dsig_ok = true;
 		else if (err == WARD_EBADSIG)
-			set_why(reason, rlen, "the DSIG line of %s does not verify", w->info_name);
+			w_why(reason, rlen, "the DSIG line of %s does not verify", w->info_name);
 		else
 			goto out;
 		err = WARD_OK;
@@ -775,7 +763,7 @@ static ward_err check_info(struct tar_walk *w, const struct cvd_keys *keys, bool
 	char mreason[sizeof why * 3];
 	bool members_ok = members_match(w, &info, mreason, sizeof mreason);
 	if (dsig_ok && !members_ok)
-		set_why(reason, rlen, "%s", mreason);
+		w_why(reason, rlen, "%s", mreason);
 	*ok = dsig_ok && members_ok;
 out:
 	cvd_info_free(&info);

@@ -19,7 +19,6 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,17 +46,6 @@ const char cvd_info_key_e[] = "100002049";
 #define INFO_SALT_LEN 32u
 #define INFO_DB_LEN (CVD_INFO_SIG_LEN - INFO_HASH_LEN - 1u)
 #define INFO_TRAILER 0xbcu
-
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- parsing ---- */
 
@@ -87,7 +75,7 @@ static ward_err parse_entry(struct cvd_info *info, const char *s, size_t n, size
 	const char *c1 = memchr(s, ':', n);
 	const char *c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - s)) : NULL;
 	if (!c1 || !c2 || memchr(c2 + 1, ':', n - (size_t)(c2 + 1 - s))) {
-		set_why(why, whylen, "line %zu: want name:size:sha256", lineno);
+		w_why(why, whylen, "line %zu: want name:size:sha256", lineno);
 		return WARD_ECORRUPT;
 	}
 	struct cvd_info_entry e = {.name = s, .name_len = (size_t)(c1 - s)};
@@ -96,21 +84,21 @@ static ward_err parse_entry(struct cvd_info *info, const char *s, size_t n, size
 	/* An empty name can match no member; a longer one than a member name
 	 * may have can match none either. */
 	if (e.name_len == 0 || e.name_len > WARD_MAX_CVD_MEMBER_NAME) {
-		set_why(why, whylen, "line %zu: empty or too long file name", lineno);
+		w_why(why, whylen, "line %zu: empty or too long file name", lineno);
 		return WARD_ECORRUPT;
 	}
 	if (!parse_u64(size_s, size_n, UINT64_MAX, &e.size)) {
-		set_why(why, whylen, "line %zu: bad size \"%.*s\"", lineno, (int)size_n, size_s);
+		w_why(why, whylen, "line %zu: bad size \"%.*s\"", lineno, (int)size_n, size_s);
 		return WARD_ECORRUPT;
 	}
 	if (hash_n != 2 * sizeof e.sha256) {
-		set_why(why, whylen, "line %zu: bad SHA-256 (want 64 hex digits)", lineno);
+		w_why(why, whylen, "line %zu: bad SHA-256 (want 64 hex digits)", lineno);
 		return WARD_ECORRUPT;
 	}
 	for (size_t i = 0; i < sizeof e.sha256; i++) {
 		int hi = hexval(hash_s[2 * i]), lo = hexval(hash_s[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
-			set_why(why, whylen, "line %zu: bad SHA-256 (want 64 hex digits)", lineno);
+			w_why(why, whylen, "line %zu: bad SHA-256 (want 64 hex digits)", lineno);
 			return WARD_ECORRUPT;
 		}
 		e.sha256[i] = (uint8_t)(hi << 4 | lo);
@@ -118,13 +106,13 @@ static ward_err parse_entry(struct cvd_info *info, const char *s, size_t n, size
 	/* ClamAV would use the first of two entries for one name; a signed
 	 * .info never repeats one, so a repeat is refused rather than chosen. */
 	if (cvd_info_find(info, e.name, e.name_len)) {
-		set_why(why, whylen, "line %zu: %.*s is listed twice", lineno, (int)e.name_len,
-			e.name);
+		w_why(why, whylen, "line %zu: %.*s is listed twice", lineno, (int)e.name_len,
+		      e.name);
 		return WARD_ECORRUPT;
 	}
 	ward_err err = vec_push(&info->entries, &e, sizeof e, WARD_MAX_CVD_INFO_LINES);
 	if (err == WARD_ELIMIT)
-		set_why(why, whylen, "more than %u entries", WARD_MAX_CVD_INFO_LINES);
+		w_why(why, whylen, "more than %u entries", WARD_MAX_CVD_INFO_LINES);
 	return err;
 }
 
@@ -142,13 +130,13 @@ ward_err cvd_info_parse(const uint8_t *text, size_t len, struct cvd_info *info, 
 		const uint8_t *nl = memchr(p, '\n', left);
 		size_t linelen = nl ? (size_t)(nl - p) : left;
 		if (++lineno > WARD_MAX_CVD_INFO_LINES) {
-			set_why(why, whylen, "more than %u lines before the DSIG line",
-				WARD_MAX_CVD_INFO_LINES);
+			w_why(why, whylen, "more than %u lines before the DSIG line",
+			      WARD_MAX_CVD_INFO_LINES);
 			return WARD_ELIMIT;
 		}
 		if (linelen > WARD_MAX_CVD_INFO_LINE) {
-			set_why(why, whylen, "line %zu is longer than %u bytes", lineno,
-				WARD_MAX_CVD_INFO_LINE);
+			w_why(why, whylen, "line %zu is longer than %u bytes", lineno,
+			      WARD_MAX_CVD_INFO_LINE);
 			return WARD_ELIMIT;
 		}
 		(void)cur_skip(&c, nl ? linelen + 1 : linelen); /* within left */
@@ -171,13 +159,13 @@ ward_err cvd_info_parse(const uint8_t *text, size_t len, struct cvd_info *info, 
 			n--;
 		for (size_t i = 0; i < n; i++) {
 			if (p[i] < 0x20 || p[i] == 0x7f) {
-				set_why(why, whylen, "line %zu: control byte 0x%02x", lineno, p[i]);
+				w_why(why, whylen, "line %zu: control byte 0x%02x", lineno, p[i]);
 				return WARD_ECORRUPT;
 			}
 		}
 		if (lineno == 1) {
 			if (n < 11 || memcmp(p, "ClamAV-VDB:", 11) != 0) {
-				set_why(why, whylen, "does not start with a copy of the header");
+				w_why(why, whylen, "does not start with a copy of the header");
 				return WARD_ECORRUPT;
 			}
 			info->first_line = (const char *)p;
@@ -185,7 +173,7 @@ ward_err cvd_info_parse(const uint8_t *text, size_t len, struct cvd_info *info, 
 			continue;
 		}
 		if (n == 0) {
-			set_why(why, whylen, "line %zu is empty", lineno);
+			w_why(why, whylen, "line %zu is empty", lineno);
 			return WARD_ECORRUPT;
 		}
 		ward_err err = parse_entry(info, (const char *)p, n, lineno, why, whylen);
@@ -193,12 +181,12 @@ ward_err cvd_info_parse(const uint8_t *text, size_t len, struct cvd_info *info, 
 			return err;
 	}
 	if (!info->first_line) {
-		set_why(why, whylen, "does not start with a copy of the header");
+		w_why(why, whylen, "does not start with a copy of the header");
 		return WARD_ECORRUPT;
 	}
 	/* ClamAV: "dbinfo error" when nothing follows the header copy. */
 	if (info->entries.len == 0) {
-		set_why(why, whylen, "lists no files");
+		w_why(why, whylen, "lists no files");
 		return WARD_ECORRUPT;
 	}
 	return WARD_OK;

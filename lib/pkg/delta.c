@@ -261,13 +261,13 @@ ward_err ward_pkg_delta(const uint8_t *base, size_t baselen, const uint8_t *targ
 		goto out;
 	const ward_pkg_meta *bm = ward_pkg_get_meta(bp), *tm = ward_pkg_get_meta(tp);
 	if (bm->kind != WARD_PKG_KIND_FULL || tm->kind != WARD_PKG_KIND_FULL || !tm->is_signed) {
-		pkg_why(why, whylen, "a delta goes between two full packages, the target signed");
+		w_why(why, whylen, "a delta goes between two full packages, the target signed");
 		e = WARD_EINVAL;
 		goto out;
 	}
 	if (tm->version <= bm->version) {
-		pkg_why(why, whylen, "target version %llu is not above base version %llu",
-			(unsigned long long)tm->version, (unsigned long long)bm->version);
+		w_why(why, whylen, "target version %llu is not above base version %llu",
+		      (unsigned long long)tm->version, (unsigned long long)bm->version);
 		e = WARD_EINVAL;
 		goto out;
 	}
@@ -424,8 +424,8 @@ static ward_err apply_script(const ward_pkg_file *bf, const ward_pkg_file *sf, s
 		uint8_t op;
 		uint64_t pos, count, bytes;
 		if (++ops > WARD_PKG_MAX_DELTA_OPS) {
-			pkg_why(why, whylen, "%s: more than %u commands", sf->name,
-				WARD_PKG_MAX_DELTA_OPS);
+			w_why(why, whylen, "%s: more than %u commands", sf->name,
+			      WARD_PKG_MAX_DELTA_OPS);
 			return WARD_ELIMIT;
 		}
 		if (!cur_u8(&s, &op) || (op != 'd' && op != 'a'))
@@ -456,7 +456,7 @@ static ward_err apply_script(const ward_pkg_file *bf, const ward_pkg_file *sf, s
 bad:
 	if (err == WARD_ENOMEM)
 		return WARD_ENOMEM;
-	pkg_why(why, whylen, "%s: edit script does not apply (command %zu)", sf->name, ops);
+	w_why(why, whylen, "%s: edit script does not apply (command %zu)", sf->name, ops);
 	return WARD_ECORRUPT;
 }
 
@@ -528,19 +528,19 @@ ward_err pkg_delta_rebuild(const ward_pkg *bp, const ward_pkg *dp, uint8_t **out
 	*out = NULL;
 	*outlen = 0;
 	if (dm->kind != WARD_PKG_KIND_DELTA || bm->kind != WARD_PKG_KIND_FULL) {
-		pkg_why(why, whylen, "want a full base and a delta");
+		w_why(why, whylen, "want a full base and a delta");
 		return WARD_EINVAL;
 	}
 	const ward_pkg_file *manf = find_file(dm, ".manifest"), *sigf = find_file(dm, ".signature");
 	if (!manf || !sigf || sigf->len != WARD_PKG_TRAILER_LEN || manf->len == 0) {
-		pkg_why(why, whylen, "delta lacks .manifest or .signature");
+		w_why(why, whylen, "delta lacks .manifest or .signature");
 		e = WARD_ECORRUPT;
 		goto out;
 	}
 	e = target_files((const char *)manf->data, manf->len, &tf);
 	if (e != WARD_OK) {
 		if (e == WARD_ECORRUPT)
-			pkg_why(why, whylen, "delta .manifest: bad file line");
+			w_why(why, whylen, "delta .manifest: bad file line");
 		goto out;
 	}
 	/* Every member must be used: an add:/edit: for a file the target does
@@ -565,7 +565,7 @@ ward_err pkg_delta_rebuild(const ward_pkg *bp, const ward_pkg *dp, uint8_t **out
 		const uint8_t *data;
 		size_t len;
 		if (add && edit) {
-			pkg_why(why, whylen, "%s: both add: and edit:", t->name);
+			w_why(why, whylen, "%s: both add: and edit:", t->name);
 			e = WARD_ECORRUPT;
 			goto out;
 		}
@@ -575,7 +575,7 @@ ward_err pkg_delta_rebuild(const ward_pkg *bp, const ward_pkg *dp, uint8_t **out
 			used++;
 		} else if (edit) {
 			if (!bf) {
-				pkg_why(why, whylen, "%s: edit for a file the base lacks", t->name);
+				w_why(why, whylen, "%s: edit for a file the base lacks", t->name);
 				e = WARD_ECORRUPT;
 				goto out;
 			}
@@ -589,22 +589,22 @@ ward_err pkg_delta_rebuild(const ward_pkg *bp, const ward_pkg *dp, uint8_t **out
 			data = bf->data;
 			len = bf->len;
 		} else {
-			pkg_why(why, whylen, "%s: neither in the delta nor in the base", t->name);
+			w_why(why, whylen, "%s: neither in the delta nor in the base", t->name);
 			e = WARD_ECORRUPT;
 			goto out;
 		}
 		uint8_t h[32];
 		pkg_sha256(data, len, h);
 		if (len != t->size || CRYPTO_memcmp(h, t->sha256, 32) != 0) {
-			pkg_why(why, whylen, "%s: rebuilt file does not match the target manifest",
-				t->name);
+			w_why(why, whylen, "%s: rebuilt file does not match the target manifest",
+			      t->name);
 			e = WARD_ECORRUPT;
 			goto out;
 		}
 		mem[i] = (ward_pkg_member_in){t->name, data, len};
 	}
 	if (used != dm->nfiles) {
-		pkg_why(why, whylen, "delta has members the target does not use");
+		w_why(why, whylen, "delta has members the target does not use");
 		e = WARD_ECORRUPT;
 		goto out;
 	}
@@ -617,7 +617,7 @@ ward_err pkg_delta_rebuild(const ward_pkg *bp, const ward_pkg *dp, uint8_t **out
 	uint8_t th[32];
 	pkg_sha256(res, reslen, th);
 	if (reslen != dm->target_size || CRYPTO_memcmp(th, dm->target_sha256, 32) != 0) {
-		pkg_why(why, whylen, "rebuilt package does not match target-sha256/target-size");
+		w_why(why, whylen, "rebuilt package does not match target-sha256/target-size");
 		e = WARD_ECORRUPT;
 		goto out;
 	}
@@ -653,7 +653,7 @@ ward_err ward_pkg_apply_delta(const uint8_t *base, size_t baselen, const uint8_t
 		goto out;
 	const ward_pkg_meta *dm = ward_pkg_get_meta(dp);
 	if (dm->kind != WARD_PKG_KIND_DELTA) {
-		pkg_why(why, whylen, "not a delta package");
+		w_why(why, whylen, "not a delta package");
 		e = WARD_EINVAL;
 		goto out;
 	}
@@ -661,7 +661,7 @@ ward_err ward_pkg_apply_delta(const uint8_t *base, size_t baselen, const uint8_t
 	uint8_t bh[32];
 	pkg_sha256(base, baselen, bh);
 	if (CRYPTO_memcmp(bh, dm->base_sha256, 32) != 0) {
-		pkg_why(why, whylen, "the delta is for another base package (SHA-256 differs)");
+		w_why(why, whylen, "the delta is for another base package (SHA-256 differs)");
 		e = WARD_ECORRUPT;
 		goto out;
 	}
@@ -670,7 +670,7 @@ ward_err ward_pkg_apply_delta(const uint8_t *base, size_t baselen, const uint8_t
 		goto out;
 	const ward_pkg_meta *bm = ward_pkg_get_meta(bp);
 	if (bm->kind != WARD_PKG_KIND_FULL || bm->version != dm->base_version) {
-		pkg_why(why, whylen, "base package version does not match the delta");
+		w_why(why, whylen, "base package version does not match the delta");
 		e = WARD_ECORRUPT;
 		goto out;
 	}

@@ -19,16 +19,6 @@
 
 /* ---- small helpers ---- */
 
-void pkg_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	if (!why || whylen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 void pkg_sha256(const void *p, size_t n, uint8_t out[32])
 {
 	unsigned int mdlen = 32;
@@ -54,20 +44,20 @@ ward_err pkg_read_file(const char *path, uint64_t cap, uint8_t **out, size_t *le
 	uint8_t *buf = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		pkg_why(why, whylen, "%s: %s", path, strerror(errno));
+		w_why(why, whylen, "%s: %s", path, strerror(errno));
 		return WARD_EIO;
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
-		pkg_why(why, whylen, "%s: %s", path, strerror(errno));
+		w_why(why, whylen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		pkg_why(why, whylen, "%s: not a regular file", path);
+		w_why(why, whylen, "%s: not a regular file", path);
 		goto out;
 	}
 	if (st.st_size < 0 || (uint64_t)st.st_size > cap) {
-		pkg_why(why, whylen, "%s: larger than %llu bytes", path, (unsigned long long)cap);
+		w_why(why, whylen, "%s: larger than %llu bytes", path, (unsigned long long)cap);
 		e = WARD_ELIMIT;
 		goto out;
 	}
@@ -83,8 +73,7 @@ ward_err pkg_read_file(const char *path, uint64_t cap, uint8_t **out, size_t *le
 			continue;
 		if (r <= 0) {
 			/* A file that shrank while we read it is as bad as an I/O error. */
-			pkg_why(why, whylen, "%s: %s", path,
-				r < 0 ? strerror(errno) : "short read");
+			w_why(why, whylen, "%s: %s", path, r < 0 ? strerror(errno) : "short read");
 			goto out;
 		}
 		got += (size_t)r;
@@ -188,13 +177,13 @@ static ward_err key_text_parse(const char *text, size_t len, uint8_t blob[KEY_BL
 	uint8_t dec[KEY_B64_LEN]; /* 45 bytes decoded; room to spare */
 	unsigned char enc[KEY_B64_LEN + 1];
 	if (len > WARD_PKG_MAX_KEY_FILE) {
-		pkg_why(why, whylen, "key file too long");
+		w_why(why, whylen, "key file too long");
 		return WARD_ECORRUPT;
 	}
 	const char *nl = memchr(text, '\n', len);
 	if (!nl || (size_t)(nl - text) < strlen(KEY_COMMENT) ||
 	    memcmp(text, KEY_COMMENT, strlen(KEY_COMMENT)) != 0) {
-		pkg_why(why, whylen, "key file: missing \"untrusted comment:\" line");
+		w_why(why, whylen, "key file: missing \"untrusted comment:\" line");
 		return WARD_ECORRUPT;
 	}
 	const char *b = nl + 1;
@@ -203,22 +192,22 @@ static ward_err key_text_parse(const char *text, size_t len, uint8_t blob[KEY_BL
 	if (blen > 0 && b[blen - 1] == '\n')
 		blen--;
 	if (blen != KEY_B64_LEN || memchr(b, '\n', blen)) {
-		pkg_why(why, whylen, "key file: the key line must be %u base64 characters",
-			KEY_B64_LEN);
+		w_why(why, whylen, "key file: the key line must be %u base64 characters",
+		      KEY_B64_LEN);
 		return WARD_ECORRUPT;
 	}
 	int r = EVP_DecodeBlock(dec, (const unsigned char *)b, (int)blen);
 	if (r < (int)KEY_BLOB_LEN) {
-		pkg_why(why, whylen, "key file: bad base64");
+		w_why(why, whylen, "key file: bad base64");
 		goto out;
 	}
 	EVP_EncodeBlock(enc, dec, (int)KEY_BLOB_LEN);
 	if (CRYPTO_memcmp(enc, b, KEY_B64_LEN) != 0) {
-		pkg_why(why, whylen, "key file: non-canonical base64");
+		w_why(why, whylen, "key file: non-canonical base64");
 		goto out;
 	}
 	if (memcmp(dec, KEY_MAGIC, 4) != 0) {
-		pkg_why(why, whylen, "key file: not a ward Ed25519 key");
+		w_why(why, whylen, "key file: not a ward Ed25519 key");
 		goto out;
 	}
 	memcpy(blob, dec, KEY_BLOB_LEN);
@@ -245,7 +234,7 @@ ward_err ward_pkg_pubkey_parse(const char *text, size_t len, ward_pkg_pubkey **o
 	uint8_t id[WARD_PKG_KEYID_LEN];
 	key_id_of(k->pub, id);
 	if (CRYPTO_memcmp(id, k->id, WARD_PKG_KEYID_LEN) != 0) {
-		pkg_why(why, whylen, "public key: key id does not match the key");
+		w_why(why, whylen, "public key: key id does not match the key");
 		w_free(k);
 		return WARD_ECORRUPT;
 	}
@@ -306,7 +295,7 @@ ward_err ward_pkg_seckey_read(const char *path, ward_pkg_seckey **out, char *why
 	uint8_t id[WARD_PKG_KEYID_LEN];
 	key_id_of(k->pub, id);
 	if (CRYPTO_memcmp(id, k->id, WARD_PKG_KEYID_LEN) != 0) {
-		pkg_why(why, whylen, "secret key: key id does not match the key");
+		w_why(why, whylen, "secret key: key id does not match the key");
 		e = WARD_ECORRUPT;
 		goto out;
 	}
@@ -354,19 +343,19 @@ static ward_err write_key_file(const char *path, mode_t mode, const char *kind,
 			 (const char *)b64);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0) {
-		pkg_why(why, whylen, "%s: %s", path, strerror(errno));
+		w_why(why, whylen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	/* The umask may have narrowed the mode; make sure it is not wider. */
 	if (fchmod(fd, mode) != 0 || n < 0 || (size_t)n >= sizeof text ||
 	    write(fd, text, (size_t)n) != n || fsync(fd) != 0) {
-		pkg_why(why, whylen, "%s: %s", path, strerror(errno));
+		w_why(why, whylen, "%s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
 		goto out;
 	}
 	if (close(fd) != 0) {
-		pkg_why(why, whylen, "%s: %s", path, strerror(errno));
+		w_why(why, whylen, "%s: %s", path, strerror(errno));
 		unlink(path);
 		goto out;
 	}
@@ -386,13 +375,13 @@ ward_err ward_pkg_keygen(const char *pub_path, const char *sec_path, char *why, 
 	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	memset(&k, 0, sizeof k);
 	if (!pk) {
-		pkg_why(why, whylen, "Ed25519 key generation failed");
+		w_why(why, whylen, "Ed25519 key generation failed");
 		return WARD_EINTERNAL;
 	}
 	if (EVP_PKEY_get_raw_private_key(pk, k.seed, &slen) != 1 ||
 	    EVP_PKEY_get_raw_public_key(pk, k.pub, &plen) != 1 || slen != PKG_ED25519_LEN ||
 	    plen != PKG_ED25519_LEN) {
-		pkg_why(why, whylen, "Ed25519 key export failed");
+		w_why(why, whylen, "Ed25519 key export failed");
 		goto out;
 	}
 	key_id_of(k.pub, k.id);
@@ -432,7 +421,7 @@ ward_err pkg_sign_trailer(const ward_pkg_seckey *key, uint8_t *buf, size_t len, 
 	memcpy(t + 8, key->id, WARD_PKG_KEYID_LEN);
 	if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, pk) != 1 ||
 	    EVP_DigestSign(ctx, t + 16, &siglen, buf, body) != 1 || siglen != PKG_SIG_LEN) {
-		pkg_why(why, whylen, "Ed25519 signing failed");
+		w_why(why, whylen, "Ed25519 signing failed");
 		goto out;
 	}
 	e = WARD_OK;
@@ -470,7 +459,7 @@ ward_err pkg_assemble(uint32_t kind, const char *manifest, size_t mlen,
 {
 	size_t total = PKG_HEADER_LEN;
 	if (mlen == 0 || mlen > WARD_PKG_MAX_MANIFEST || n > WARD_PKG_MAX_MEMBERS) {
-		pkg_why(why, whylen, "manifest or member count over the format's limits");
+		w_why(why, whylen, "manifest or member count over the format's limits");
 		return WARD_ELIMIT;
 	}
 	if (ck_add(total, mlen, &total))
@@ -483,8 +472,8 @@ ward_err pkg_assemble(uint32_t kind, const char *manifest, size_t mlen,
 	if (with_trailer && ck_add(total, WARD_PKG_TRAILER_LEN, &total))
 		return WARD_ELIMIT;
 	if (total > WARD_PKG_MAX_SIZE) {
-		pkg_why(why, whylen, "package would exceed %llu bytes",
-			(unsigned long long)WARD_PKG_MAX_SIZE);
+		w_why(why, whylen, "package would exceed %llu bytes",
+		      (unsigned long long)WARD_PKG_MAX_SIZE);
 		return WARD_ELIMIT;
 	}
 	uint8_t *buf = w_calloc(1, total);
@@ -539,38 +528,38 @@ ward_err ward_pkg_build(const ward_pkg_build_in *in, const ward_pkg_seckey *key,
 	*outlen = 0;
 
 	if (in->version == 0 || in->version > (uint64_t)INT64_MAX) {
-		pkg_why(why, whylen, "version must be 1 .. 2^63-1");
+		w_why(why, whylen, "version must be 1 .. 2^63-1");
 		return WARD_EINVAL;
 	}
 	if (in->engine_max != WARD_PKG_ENGINE_ANY && in->engine_max < in->engine_min) {
-		pkg_why(why, whylen, "engine-max is below engine-min");
+		w_why(why, whylen, "engine-max is below engine-min");
 		return WARD_EINVAL;
 	}
 	if (in->nplatforms == 0 || in->nplatforms > WARD_PKG_MAX_PLATFORMS) {
-		pkg_why(why, whylen, "give 1 to %u platforms", WARD_PKG_MAX_PLATFORMS);
+		w_why(why, whylen, "give 1 to %u platforms", WARD_PKG_MAX_PLATFORMS);
 		return WARD_EINVAL;
 	}
 	if (in->nmembers > WARD_PKG_MAX_MEMBERS || in->nchangelog > WARD_PKG_MAX_CHANGELOG) {
-		pkg_why(why, whylen, "too many members or changelog lines");
+		w_why(why, whylen, "too many members or changelog lines");
 		return WARD_ELIMIT;
 	}
 	for (size_t i = 0; i < in->nplatforms; i++)
 		if (!platform_ok(in->platforms[i], strlen(in->platforms[i]))) {
-			pkg_why(why, whylen, "bad platform \"%.64s\" (want os/arch)",
-				in->platforms[i]);
+			w_why(why, whylen, "bad platform \"%.64s\" (want os/arch)",
+			      in->platforms[i]);
 			return WARD_EINVAL;
 		}
 	for (size_t i = 0; i < in->nchangelog; i++) {
 		size_t l = strlen(in->changelog[i]);
 		if (!text_ok(in->changelog[i], l) || l + 12 > WARD_PKG_MAX_MANIFEST_LINE) {
-			pkg_why(why, whylen, "changelog line %zu: control characters or too long",
-				i + 1);
+			w_why(why, whylen, "changelog line %zu: control characters or too long",
+			      i + 1);
 			return WARD_EINVAL;
 		}
 	}
 	for (size_t i = 0; i < in->nmembers; i++)
 		if (!pkg_member_name_ok(in->members[i].name, strlen(in->members[i].name))) {
-			pkg_why(why, whylen, "bad member name \"%.64s\"", in->members[i].name);
+			w_why(why, whylen, "bad member name \"%.64s\"", in->members[i].name);
 			return WARD_EINVAL;
 		}
 
@@ -585,13 +574,13 @@ ward_err ward_pkg_build(const ward_pkg_build_in *in, const ward_pkg_seckey *key,
 	qsort(m, in->nmembers, sizeof *m, member_cmp);
 	for (size_t i = 1; i < in->nplatforms; i++)
 		if (!strcmp(plat[i - 1], plat[i])) {
-			pkg_why(why, whylen, "duplicate platform %s", plat[i]);
+			w_why(why, whylen, "duplicate platform %s", plat[i]);
 			e = WARD_EINVAL;
 			goto out;
 		}
 	for (size_t i = 1; i < in->nmembers; i++)
 		if (!strcmp(m[i - 1].name, m[i].name)) {
-			pkg_why(why, whylen, "duplicate member %s", m[i].name);
+			w_why(why, whylen, "duplicate member %s", m[i].name);
 			e = WARD_EINVAL;
 			goto out;
 		}
@@ -616,7 +605,7 @@ ward_err ward_pkg_build(const ward_pkg_build_in *in, const ward_pkg_seckey *key,
 		e = dbuf_addf(&man, "file: %s %zu %s\n", hex, m[i].len, m[i].name);
 	}
 	if (e != WARD_OK) {
-		pkg_why(why, whylen, "manifest larger than %u bytes", WARD_PKG_MAX_MANIFEST);
+		w_why(why, whylen, "manifest larger than %u bytes", WARD_PKG_MAX_MANIFEST);
 		goto out;
 	}
 	e = pkg_assemble(WARD_PKG_KIND_FULL, man.s, man.len, m, in->nmembers, key != NULL, out,
@@ -788,20 +777,20 @@ static ward_err parse_full_manifest(ward_pkg *p, struct mreader *r, char *why, s
 	char *s;
 	size_t n;
 	if (!expect_u64(r, "version", (uint64_t)INT64_MAX, &m->version) || m->version == 0) {
-		pkg_why(why, whylen, "manifest: bad or missing version");
+		w_why(why, whylen, "manifest: bad or missing version");
 		return WARD_ECORRUPT;
 	}
 	if (!expect_u64(r, "created", UINT64_MAX, &m->created)) {
-		pkg_why(why, whylen, "manifest: bad or missing created");
+		w_why(why, whylen, "manifest: bad or missing created");
 		return WARD_ECORRUPT;
 	}
 	if (!expect_u64(r, "engine-min", UINT32_MAX - 1, &v)) {
-		pkg_why(why, whylen, "manifest: bad or missing engine-min");
+		w_why(why, whylen, "manifest: bad or missing engine-min");
 		return WARD_ECORRUPT;
 	}
 	m->engine_min = (uint32_t)v;
 	if (!expect(r, "engine-max", &s, &n)) {
-		pkg_why(why, whylen, "manifest: missing engine-max");
+		w_why(why, whylen, "manifest: missing engine-max");
 		return WARD_ECORRUPT;
 	}
 	if (n == 1 && s[0] == '*')
@@ -809,7 +798,7 @@ static ward_err parse_full_manifest(ward_pkg *p, struct mreader *r, char *why, s
 	else if (canon_u64(s, n, UINT32_MAX - 1, &v) && v >= m->engine_min)
 		m->engine_max = (uint32_t)v;
 	else {
-		pkg_why(why, whylen, "manifest: bad engine-max");
+		w_why(why, whylen, "manifest: bad engine-max");
 		return WARD_ECORRUPT;
 	}
 	/* Platforms: at least one, strictly increasing (sorted, unique). */
@@ -819,12 +808,12 @@ static ward_err parse_full_manifest(ward_pkg *p, struct mreader *r, char *why, s
 		return WARD_ENOMEM;
 	while (next_is(r, "platform")) {
 		if (m->nplatforms == WARD_PKG_MAX_PLATFORMS) {
-			pkg_why(why, whylen, "manifest: more than %u platforms",
-				WARD_PKG_MAX_PLATFORMS);
+			w_why(why, whylen, "manifest: more than %u platforms",
+			      WARD_PKG_MAX_PLATFORMS);
 			return WARD_ECORRUPT;
 		}
 		if (!expect(r, "platform", &s, &n) || !platform_ok(s, n)) {
-			pkg_why(why, whylen, "manifest: bad platform line");
+			w_why(why, whylen, "manifest: bad platform line");
 			return WARD_ECORRUPT;
 		}
 		char *slash = memchr(s, '/', n);
@@ -839,19 +828,19 @@ static ward_err parse_full_manifest(ward_pkg *p, struct mreader *r, char *why, s
 			const ward_pkg_platform *a = pl - 1;
 			int cmp = strcmp(a->os, pl->os);
 			if (cmp > 0 || (cmp == 0 && strcmp(a->arch, pl->arch) >= 0)) {
-				pkg_why(why, whylen, "manifest: unsorted or duplicate platform");
+				w_why(why, whylen, "manifest: unsorted or duplicate platform");
 				return WARD_ECORRUPT;
 			}
 		}
 	}
 	if (m->nplatforms == 0) {
-		pkg_why(why, whylen, "manifest: no platform");
+		w_why(why, whylen, "manifest: no platform");
 		return WARD_ECORRUPT;
 	}
 	while (next_is(r, "changelog")) {
 		if (m->nchangelog == WARD_PKG_MAX_CHANGELOG) {
-			pkg_why(why, whylen, "manifest: more than %u changelog lines",
-				WARD_PKG_MAX_CHANGELOG);
+			w_why(why, whylen, "manifest: more than %u changelog lines",
+			      WARD_PKG_MAX_CHANGELOG);
 			return WARD_ECORRUPT;
 		}
 		if (!expect(r, "changelog", &s, &n))
@@ -865,25 +854,24 @@ static ward_err parse_full_manifest(ward_pkg *p, struct mreader *r, char *why, s
 		uint64_t size;
 		if (!expect(r, "file", &s, &n) || n < 64 + 1 + 1 + 1 + 1 || s[64] != ' ' ||
 		    !parse_hex32(s, 64, want)) {
-			pkg_why(why, whylen, "manifest: bad or missing file line %zu", i + 1);
+			w_why(why, whylen, "manifest: bad or missing file line %zu", i + 1);
 			return WARD_ECORRUPT;
 		}
 		char *sz = s + 65;
 		char *sp = memchr(sz, ' ', n - 65);
 		if (!sp || !canon_u64(sz, (size_t)(sp - sz), UINT64_MAX, &size) ||
 		    strcmp(sp + 1, f->name) != 0) {
-			pkg_why(why, whylen, "manifest: file line %zu does not name member %s",
-				i + 1, f->name);
+			w_why(why, whylen, "manifest: file line %zu does not name member %s", i + 1,
+			      f->name);
 			return WARD_ECORRUPT;
 		}
 		if (size != f->len) {
-			pkg_why(why, whylen, "member %s: size differs from the manifest", f->name);
+			w_why(why, whylen, "member %s: size differs from the manifest", f->name);
 			return WARD_ECORRUPT;
 		}
 		pkg_sha256(f->data, f->len, h);
 		if (CRYPTO_memcmp(h, want, 32) != 0) {
-			pkg_why(why, whylen, "member %s: SHA-256 differs from the manifest",
-				f->name);
+			w_why(why, whylen, "member %s: SHA-256 differs from the manifest", f->name);
 			return WARD_ECORRUPT;
 		}
 		memcpy(f->sha256, want, 32);
@@ -899,7 +887,7 @@ static ward_err parse_delta_manifest(ward_pkg *p, struct mreader *r, char *why, 
 	    m->base_version == 0 || !expect_hex32(r, "base-sha256", m->base_sha256) ||
 	    !expect_hex32(r, "target-sha256", m->target_sha256) ||
 	    !expect_u64(r, "target-size", WARD_PKG_MAX_SIZE, &m->target_size)) {
-		pkg_why(why, whylen, "delta manifest: bad or missing field");
+		w_why(why, whylen, "delta manifest: bad or missing field");
 		return WARD_ECORRUPT;
 	}
 	for (size_t i = 0; i < m->nfiles; i++)
@@ -915,47 +903,46 @@ static ward_err parse_pkg(const uint8_t *in, size_t len, ward_pkg **out, char *w
 	uint32_t kind, mlen, nmem, flags;
 	*out = NULL;
 	if (len > WARD_PKG_MAX_SIZE) {
-		pkg_why(why, whylen, "package larger than %llu bytes",
-			(unsigned long long)WARD_PKG_MAX_SIZE);
+		w_why(why, whylen, "package larger than %llu bytes",
+		      (unsigned long long)WARD_PKG_MAX_SIZE);
 		return WARD_ELIMIT;
 	}
 	cursor c = cur_make(in, len);
 	const uint8_t *magic = cur_take(&c, 8);
 	if (!magic || memcmp(magic, PKG_MAGIC, 8) != 0) {
-		pkg_why(why, whylen, "not a ward pattern package (bad magic)");
+		w_why(why, whylen, "not a ward pattern package (bad magic)");
 		return WARD_ECORRUPT;
 	}
 	if (!cur_le32(&c, &kind) || !cur_le32(&c, &mlen) || !cur_le32(&c, &nmem) ||
 	    !cur_le32(&c, &flags)) {
-		pkg_why(why, whylen, "truncated header");
+		w_why(why, whylen, "truncated header");
 		return WARD_ECORRUPT;
 	}
 	if (kind != WARD_PKG_KIND_FULL && kind != WARD_PKG_KIND_DELTA) {
-		pkg_why(why, whylen, "unknown package kind %u", kind);
+		w_why(why, whylen, "unknown package kind %u", kind);
 		return WARD_ECORRUPT;
 	}
 	if (mlen == 0 || mlen > WARD_PKG_MAX_MANIFEST || nmem > WARD_PKG_MAX_MEMBERS ||
 	    (flags & ~PKG_FLAG_SIGNED)) {
-		pkg_why(why, whylen,
-			"header out of range (manifest %u bytes, %u members, flags %#x)", mlen,
-			nmem, flags);
+		w_why(why, whylen, "header out of range (manifest %u bytes, %u members, flags %#x)",
+		      mlen, nmem, flags);
 		return WARD_ECORRUPT;
 	}
 	size_t body_len = len;
 	if (flags & PKG_FLAG_SIGNED) {
 		if (len < PKG_HEADER_LEN + WARD_PKG_TRAILER_LEN) {
-			pkg_why(why, whylen, "truncated: no room for the signature trailer");
+			w_why(why, whylen, "truncated: no room for the signature trailer");
 			return WARD_ECORRUPT;
 		}
 		body_len = len - WARD_PKG_TRAILER_LEN;
 		if (memcmp(in + body_len, PKG_SIG_MAGIC, 8) != 0) {
-			pkg_why(why, whylen, "bad signature trailer magic");
+			w_why(why, whylen, "bad signature trailer magic");
 			return WARD_ECORRUPT;
 		}
 	}
 	c.len = body_len; /* members must end exactly where the trailer starts */
 	if (c.pos > c.len) {
-		pkg_why(why, whylen, "truncated header");
+		w_why(why, whylen, "truncated header");
 		return WARD_ECORRUPT;
 	}
 
@@ -984,7 +971,7 @@ static ward_err parse_pkg(const uint8_t *in, size_t len, ward_pkg **out, char *w
 
 	const uint8_t *mt = cur_take(&c, mlen);
 	if (!mt) {
-		pkg_why(why, whylen, "truncated manifest");
+		w_why(why, whylen, "truncated manifest");
 		goto out;
 	}
 	memcpy(p->work, mt, mlen);
@@ -994,7 +981,7 @@ static ward_err parse_pkg(const uint8_t *in, size_t len, ward_pkg **out, char *w
 	m->manifest = p->mtext;
 	m->manifest_len = mlen;
 	if (memchr(mt, '\0', mlen)) {
-		pkg_why(why, whylen, "manifest contains NUL bytes");
+		w_why(why, whylen, "manifest contains NUL bytes");
 		goto out;
 	}
 
@@ -1005,17 +992,17 @@ static ward_err parse_pkg(const uint8_t *in, size_t len, ward_pkg **out, char *w
 		uint64_t dl;
 		const uint8_t *name;
 		if (!cur_le16(&c, &nl) || !(name = cur_take(&c, nl)) || !cur_le64(&c, &dl)) {
-			pkg_why(why, whylen, "member %u: truncated header", i + 1);
+			w_why(why, whylen, "member %u: truncated header", i + 1);
 			goto out;
 		}
 		bool ok = kind == WARD_PKG_KIND_FULL ? pkg_member_name_ok((const char *)name, nl)
 						     : delta_name_ok((const char *)name, nl);
 		if (!ok || !ALWAYS(nl < NAME_SLOT)) {
-			pkg_why(why, whylen, "member %u: bad name", i + 1);
+			w_why(why, whylen, "member %u: bad name", i + 1);
 			goto out;
 		}
 		if (dl > cur_left(&c)) {
-			pkg_why(why, whylen, "member %u: truncated data", i + 1);
+			w_why(why, whylen, "member %u: truncated data", i + 1);
 			goto out;
 		}
 		memcpy(np, name, nl);
@@ -1027,13 +1014,13 @@ static ward_err parse_pkg(const uint8_t *in, size_t len, ward_pkg **out, char *w
 		if (!ALWAYS(f->data != NULL))
 			goto out;
 		if (i > 0 && strcmp(p->files[i - 1].name, f->name) >= 0) {
-			pkg_why(why, whylen, "member %u: names not strictly increasing", i + 1);
+			w_why(why, whylen, "member %u: names not strictly increasing", i + 1);
 			goto out;
 		}
 		np += nl + 1;
 	}
 	if (cur_left(&c) != 0) {
-		pkg_why(why, whylen, "%zu unexpected bytes after the last member", cur_left(&c));
+		w_why(why, whylen, "%zu unexpected bytes after the last member", cur_left(&c));
 		goto out;
 	}
 	m->nfiles = nmem;
@@ -1044,12 +1031,12 @@ static ward_err parse_pkg(const uint8_t *in, size_t len, ward_pkg **out, char *w
 	char *s;
 	size_t n;
 	if (!expect_u64(&r, "format", UINT32_MAX, &fmt) || fmt != 1) {
-		pkg_why(why, whylen, "manifest: format must be 1");
+		w_why(why, whylen, "manifest: format must be 1");
 		goto out;
 	}
 	if (!expect(&r, "kind", &s, &n) ||
 	    strcmp(s, kind == WARD_PKG_KIND_FULL ? "full" : "delta") != 0) {
-		pkg_why(why, whylen, "manifest: kind does not match the header");
+		w_why(why, whylen, "manifest: kind does not match the header");
 		goto out;
 	}
 	e = kind == WARD_PKG_KIND_FULL ? parse_full_manifest(p, &r, why, whylen)
@@ -1057,7 +1044,7 @@ static ward_err parse_pkg(const uint8_t *in, size_t len, ward_pkg **out, char *w
 	if (e != WARD_OK)
 		goto out;
 	if (r.left != 0) {
-		pkg_why(why, whylen, "manifest: unexpected line \"%.40s\"", r.p);
+		w_why(why, whylen, "manifest: unexpected line \"%.40s\"", r.p);
 		e = WARD_ECORRUPT;
 		goto out;
 	}
@@ -1085,8 +1072,8 @@ ward_err ward_pkg_verify(const uint8_t *buf, size_t len, const ward_pkg_pubkey *
 		*out = NULL;
 	/* 1. Message size cap, before any work. */
 	if (len > WARD_PKG_MAX_SIZE) {
-		pkg_why(why, whylen, "package larger than %llu bytes",
-			(unsigned long long)WARD_PKG_MAX_SIZE);
+		w_why(why, whylen, "package larger than %llu bytes",
+		      (unsigned long long)WARD_PKG_MAX_SIZE);
 		return WARD_ELIMIT;
 	}
 	/* 2. Magic, signed flag, trailer magic. */
@@ -1094,16 +1081,16 @@ ward_err ward_pkg_verify(const uint8_t *buf, size_t len, const ward_pkg_pubkey *
 	const uint8_t *magic = cur_take(&c, 8);
 	if (!magic || memcmp(magic, PKG_MAGIC, 8) != 0 || !cur_skip(&c, 12) ||
 	    !cur_le32(&c, &flags)) {
-		pkg_why(why, whylen, "not a ward pattern package");
+		w_why(why, whylen, "not a ward pattern package");
 		return WARD_ECORRUPT;
 	}
 	if (!(flags & PKG_FLAG_SIGNED)) {
-		pkg_why(why, whylen, "package is unsigned");
+		w_why(why, whylen, "package is unsigned");
 		return WARD_EBADSIG;
 	}
 	if (len < PKG_HEADER_LEN + WARD_PKG_TRAILER_LEN ||
 	    memcmp(buf + len - WARD_PKG_TRAILER_LEN, PKG_SIG_MAGIC, 8) != 0) {
-		pkg_why(why, whylen, "missing or damaged signature trailer");
+		w_why(why, whylen, "missing or damaged signature trailer");
 		return WARD_EBADSIG;
 	}
 	const uint8_t *t = buf + len - WARD_PKG_TRAILER_LEN;
@@ -1112,14 +1099,14 @@ ward_err ward_pkg_verify(const uint8_t *buf, size_t len, const ward_pkg_pubkey *
 		char got[17], want[17];
 		pkg_hex(t + 8, WARD_PKG_KEYID_LEN, got);
 		pkg_hex(key->id, WARD_PKG_KEYID_LEN, want);
-		pkg_why(why, whylen, "signed by another key (key id %s, expected %s)", got, want);
+		w_why(why, whylen, "signed by another key (key id %s, expected %s)", got, want);
 		return WARD_EBADSIG;
 	}
 	/* 4. The signature over the body. */
 	ward_err e = ed25519_verify(key, buf, len - WARD_PKG_TRAILER_LEN, t + 16);
 	if (e != WARD_OK) {
 		if (e == WARD_EBADSIG)
-			pkg_why(why, whylen, "Ed25519 signature does not verify");
+			w_why(why, whylen, "Ed25519 signature does not verify");
 		return e;
 	}
 	/* 5. Structure and member hashes. */

@@ -5,7 +5,6 @@
 #ifndef WARD_PKG_INT_H
 #define WARD_PKG_INT_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,7 +32,6 @@ struct ward_pkg_seckey {
 };
 
 /* Write a reason into why (if whylen > 0). */
-void pkg_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 void pkg_sha256(const void *p, size_t n, uint8_t out[32]);
 void pkg_hex(const uint8_t *p, size_t n, char *out); /* out gets 2n+1 bytes */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "update/fsutil.h"
+#include "ward_limits.h"
 
 void act_killpoint(unsigned step)
 {
@@ -131,28 +132,61 @@ ward_err act_test_load(const char *dir, uint64_t mem, uint64_t cpu_s, char *why,
 	return WARD_ECORRUPT;
 }
 
-/* Temporaries of an interrupted run (a crash, kill -9): the caller holds
- * the state lock, so none of them belongs to a live client. */
-static void remove_temporaries(const char *pattern_dir)
+/* Remove every entry of dir (depth levels deep) that keep() does not want.
+ * Bounded: these directories hold a handful of entries; a flood of them is
+ * left for the next run rather than looped over for ever. */
+static void sweep(const char *dir, unsigned depth,
+		  bool (*keep)(const char *name, const char *const *names),
+		  const char *const *names)
 {
-	static const char *const prefixes[] = {".download.", ".unpack.", ".delta.", ".current.tmp",
-					       ".previous.tmp"};
 	char p[4096];
-	DIR *d = opendir(pattern_dir);
+	DIR *d = opendir(dir);
 	if (!d)
 		return;
 	struct dirent *de;
 	unsigned seen = 0;
-	while ((de = readdir(d)) && seen++ < 4096) {
-		for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-			if (strncmp(de->d_name, prefixes[i], strlen(prefixes[i])))
-				continue;
-			if (fs_path(p, sizeof p, "%s/%s", pattern_dir, de->d_name))
-				(void)fs_rmtree(p, 4);
-			break;
-		}
+	while ((de = readdir(d)) && seen++ < WARD_MAX_SWEEP_ENTRIES) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    keep(de->d_name, names))
+			continue;
+		if (fs_path(p, sizeof p, "%s/%s", dir, de->d_name))
+			(void)fs_rmtree(p, depth);
 	}
 	closedir(d);
+}
+
+/* Temporaries of an interrupted run (a crash, kill -9): the caller holds
+ * the state lock, so none of them belongs to a live client. */
+static bool not_temporary(const char *name, const char *const *unused)
+{
+	static const char *const prefixes[] = {".download.", ".unpack.", ".delta.", ".current.tmp",
+					       ".previous.tmp"};
+	(void)unused;
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return false;
+	return true;
+}
+
+/* names: the versions "current" and "previous" name ("versions/N", or ""). */
+static bool linked_version(const char *name, const char *const *names)
+{
+	char rel[300];
+	snprintf(rel, sizeof rel, "versions/%s", name);
+	return !strcmp(rel, names[0]) || !strcmp(rel, names[1]);
+}
+
+/* Only the packages of the linked versions stay: the current package can be
+ * a delta's base, the previous one comes back with a rollback. Anything else
+ * in packages/ (other versions, stray files) is a leftover. */
+static bool linked_package(const char *name, const char *const *names)
+{
+	char rel[300];
+	size_t n = strlen(name);
+	if (n <= 5 || strcmp(name + n - 5, ".wpkg"))
+		return false;
+	snprintf(rel, sizeof rel, "versions/%.*s", (int)(n - 5), name);
+	return (names[0][0] && !strcmp(rel, names[0])) || (names[1][0] && !strcmp(rel, names[1]));
 }
 
 bool act_package_path(const char *pattern_dir, const char *rel, char *buf, size_t n)
@@ -163,60 +197,15 @@ bool act_package_path(const char *pattern_dir, const char *rel, char *buf, size_
 	return fs_path(buf, n, "%s/packages/%s.wpkg", pattern_dir, rel + sizeof prefix - 1);
 }
 
-/* Packages whose version directory neither link names: only the current
- * package can be a delta's base, the previous one comes back with a
- * rollback. Anything else in packages/ is a leftover. */
-static void remove_packages(const char *pattern_dir, const char *cur, const char *prev)
-{
-	char pdir[4096], p[4096];
-	if (!fs_path(pdir, sizeof pdir, "%s/packages", pattern_dir))
-		return;
-	DIR *d = opendir(pdir);
-	if (!d)
-		return;
-	struct dirent *de;
-	unsigned seen = 0;
-	while ((de = readdir(d)) && seen++ < 4096) {
-		char rel[300];
-		size_t n = strlen(de->d_name);
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (n > 5 && !strcmp(de->d_name + n - 5, ".wpkg")) {
-			snprintf(rel, sizeof rel, "versions/%.*s", (int)(n - 5), de->d_name);
-			if ((cur[0] && !strcmp(rel, cur)) || (prev[0] && !strcmp(rel, prev)))
-				continue;
-		}
-		if (fs_path(p, sizeof p, "%s/%s", pdir, de->d_name))
-			(void)fs_rmtree(p, 2);
-	}
-	closedir(d);
-}
-
 void act_cleanup(const char *pattern_dir)
 {
-	char cur[256], prev[256], vdir[4096], p[4096];
-	remove_temporaries(pattern_dir);
+	char cur[256], prev[256], dir[4096];
+	sweep(pattern_dir, 4, not_temporary, NULL);
 	act_link_version(pattern_dir, "current", cur, sizeof cur);
 	act_link_version(pattern_dir, "previous", prev, sizeof prev);
-	remove_packages(pattern_dir, cur, prev);
-	if (!fs_path(vdir, sizeof vdir, "%s/versions", pattern_dir))
-		return;
-	DIR *d = opendir(vdir);
-	if (!d)
-		return;
-	struct dirent *de;
-	unsigned seen = 0;
-	/* Bounded: the directory holds a handful of versions; a flood of
-	 * entries is left for the next run rather than looped over forever. */
-	while ((de = readdir(d)) && seen++ < 4096) {
-		char rel[300];
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(rel, sizeof rel, "versions/%s", de->d_name);
-		if (!strcmp(rel, cur) || !strcmp(rel, prev))
-			continue;
-		if (fs_path(p, sizeof p, "%s/%s", vdir, de->d_name))
-			(void)fs_rmtree(p, 4);
-	}
-	closedir(d);
+	const char *const linked[2] = {cur, prev};
+	if (fs_path(dir, sizeof dir, "%s/packages", pattern_dir))
+		sweep(dir, 2, linked_package, linked);
+	if (fs_path(dir, sizeof dir, "%s/versions", pattern_dir))
+		sweep(dir, 4, linked_version, linked);
 }

@@ -670,17 +670,6 @@ static ward_err download_target(struct client *c, const tuf_target *t, const cha
 
 /* ---- 5b. delta packages ---- */
 
-/* A reason into a caller buffer, cut at its size (it embeds paths). */
-static void why_set(char *buf, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void why_set(char *buf, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, n, fmt, ap);
-	va_end(ap);
-}
-
 /* Write bytes to a new file dst and fsync it. */
 static ward_err write_file(const char *dst, const uint8_t *p, size_t n)
 {
@@ -712,24 +701,24 @@ static bool try_delta(struct client *c, const tuf_target *t, const tuf_target *d
 	reason[0] = '\0';
 	if (act_link_version(o->pattern_dir, "current", rel, sizeof rel) != d->delta_base ||
 	    !act_package_path(o->pattern_dir, rel, base_path, sizeof base_path)) {
-		why_set(reason, rlen, "the installed pattern is not version %llu",
-			(unsigned long long)d->delta_base);
+		w_why(reason, rlen, "the installed pattern is not version %llu",
+		      (unsigned long long)d->delta_base);
 		goto out;
 	}
 	if (d->length > WARD_PKG_MAX_SIZE) {
-		why_set(reason, rlen, "%s: larger than a package may be", d->name);
+		w_why(reason, rlen, "%s: larger than a package may be", d->name);
 		goto out;
 	}
 	/* A pattern installed before packages were kept, or a damaged copy:
 	 * the delta's base hash check below catches the latter. */
 	e = fs_read_file(base_path, WARD_PKG_MAX_SIZE, &base, &baselen);
 	if (e != WARD_OK) {
-		why_set(reason, rlen, "the installed package %s cannot be read (%s)", base_path,
-			ward_strerror(e));
+		w_why(reason, rlen, "the installed package %s cannot be read (%s)", base_path,
+		      ward_strerror(e));
 		goto out;
 	}
 	if (!fs_path(dpath, sizeof dpath, "%s/.delta.%ld", o->pattern_dir, (long)getpid())) {
-		why_set(reason, rlen, "%s: path too long", o->pattern_dir);
+		w_why(reason, rlen, "%s: path too long", o->pattern_dir);
 		dpath[0] = '\0';
 		goto out;
 	}
@@ -737,19 +726,19 @@ static bool try_delta(struct client *c, const tuf_target *t, const tuf_target *d
 	if (e != WARD_OK) {
 		/* download_target reported into the result as for a full
 		 * package; for a delta that is only the reason to fall back. */
-		why_set(reason, rlen, "%s", c->res->message);
+		w_why(reason, rlen, "%s", c->res->message);
 		c->res->refusal = WARD_UPD_NONE;
 		c->res->message[0] = '\0';
 		goto out;
 	}
 	e = fs_read_file(dpath, (size_t)d->length, &delta, &deltalen);
 	if (e != WARD_OK) {
-		why_set(reason, rlen, "%s: cannot read (%s)", dpath, ward_strerror(e));
+		w_why(reason, rlen, "%s: cannot read (%s)", dpath, ward_strerror(e));
 		goto out;
 	}
 	e = ward_pkg_pubkey_read(o->pkg_key, &key, why, sizeof why);
 	if (e != WARD_OK) {
-		why_set(reason, rlen, "%s", why);
+		w_why(reason, rlen, "%s", why);
 		goto out;
 	}
 	/* Checked here as well as inside ward_pkg_apply_delta, to name the
@@ -757,23 +746,23 @@ static bool try_delta(struct client *c, const tuf_target *t, const tuf_target *d
 	 * is applied. */
 	e = ward_pkg_verify(delta, deltalen, key, &dp, why, sizeof why);
 	if (e != WARD_OK) {
-		why_set(reason, rlen, "%s does not verify: %s", d->name, why);
+		w_why(reason, rlen, "%s does not verify: %s", d->name, why);
 		goto out;
 	}
 	const ward_pkg_meta *dm = ward_pkg_get_meta(dp);
 	if (dm->kind != WARD_PKG_KIND_DELTA || dm->version != t->pkg_version ||
 	    dm->base_version != d->delta_base) {
-		why_set(reason, rlen,
-			"%s is a %s package %llu -> %llu, targets.json lists a delta %llu -> %llu",
-			d->name, dm->kind == WARD_PKG_KIND_DELTA ? "delta" : "full",
-			(unsigned long long)dm->base_version, (unsigned long long)dm->version,
-			(unsigned long long)d->delta_base, (unsigned long long)t->pkg_version);
+		w_why(reason, rlen,
+		      "%s is a %s package %llu -> %llu, targets.json lists a delta %llu -> %llu",
+		      d->name, dm->kind == WARD_PKG_KIND_DELTA ? "delta" : "full",
+		      (unsigned long long)dm->base_version, (unsigned long long)dm->version,
+		      (unsigned long long)d->delta_base, (unsigned long long)t->pkg_version);
 		goto out;
 	}
 	e = ward_pkg_apply_delta(base, baselen, delta, deltalen, key, &res, &reslen, why,
 				 sizeof why);
 	if (e != WARD_OK) {
-		why_set(reason, rlen, "%s does not apply: %s", d->name, why);
+		w_why(reason, rlen, "%s does not apply: %s", d->name, why);
 		goto out;
 	}
 	/* The delta's signer vouches for what it rebuilds; the targets role
@@ -782,14 +771,14 @@ static bool try_delta(struct client *c, const tuf_target *t, const tuf_target *d
 	uint8_t sha[32];
 	tuf_sha256(res, reslen, sha);
 	if (reslen != t->length || !tuf_memeq(sha, t->sha256, 32)) {
-		why_set(reason, rlen,
-			"%s rebuilds %zu bytes that differ from %s as targets.json lists it",
-			d->name, reslen, t->name);
+		w_why(reason, rlen,
+		      "%s rebuilds %zu bytes that differ from %s as targets.json lists it", d->name,
+		      reslen, t->name);
 		goto out;
 	}
 	e = write_file(dst, res, reslen);
 	if (e != WARD_OK) {
-		why_set(reason, rlen, "%s: cannot write (%s)", dst, ward_strerror(e));
+		w_why(reason, rlen, "%s: cannot write (%s)", dst, ward_strerror(e));
 		goto out;
 	}
 	ok = true;

@@ -164,6 +164,16 @@ ward_err dbuf_add(dbuf *b, const void *p, size_t n)
 	return WARD_OK;
 }
 
+void w_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	if (!why || whylen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
 ward_err dbuf_addf(dbuf *b, const char *fmt, ...)
 {
 	char tmp[512];

@@ -86,6 +86,10 @@ typedef struct dbuf {
 	size_t cap; /* most bytes it may ever hold */
 } dbuf;
 
+/* A reason into a caller's buffer (why, whylen: may be NULL, 0), cut at its
+ * size: reasons embed paths and names from the input. */
+void w_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 void dbuf_init(dbuf *b, size_t cap);
 ward_err dbuf_add(dbuf *b, const void *p, size_t n);
 ward_err dbuf_addf(dbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,14 +1,7 @@
 #!/bin/bash
 # `ward db check`, `ward db info`, `ward --version`, `ward help` and usage
 # errors (exit 2, message on stderr). Env: WARD. PASS/FAIL per case.
-set -u
-WARD=${WARD:?set WARD to the ward binary}
-case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac # the tests cd into a temp dir
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-
-tmp=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 

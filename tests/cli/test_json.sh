@@ -2,13 +2,6 @@
 # `ward scan --json`: one JSON object per file per line, valid even for
 # hostile file names (control characters, quotes, invalid UTF-8).
 # Env: WARD. Needs python3 or jq to validate; fails (not skips) without both.
-set -u
-WARD=${WARD:?set WARD to the ward binary}
-case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac # the tests cd into a temp dir
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-
 if command -v python3 > /dev/null 2>&1; then
 	validator=python3
 elif command -v jq > /dev/null 2>&1; then
@@ -19,7 +12,7 @@ else
 fi
 echo "NOTE: validating JSON with $validator"
 
-tmp=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 

@@ -3,14 +3,7 @@
 # keys made at run time (never stored), deterministic packages, signify-style
 # refusals, deltas that rebuild the exact full package or refuse (the client
 # then downloads the full one). Env: WARD. PASS/FAIL per case.
-set -u
-WARD=${WARD:?set WARD to the ward binary}
-case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-
-tmp=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 

@@ -6,14 +6,7 @@
 # wrong key, an unsigned package, a signature inactive on a served matrix
 # configuration, and a slow signature are refused; a package that excludes a
 # deployed configuration in its metadata is accepted. Env: WARD.
-set -u
-WARD=${WARD:?set WARD to the ward binary}
-case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-
-tmp=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 

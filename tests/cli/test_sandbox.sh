@@ -10,14 +10,7 @@
 # - workers run with a seccomp filter and no_new_privs.
 # The worker misbehaves through test-only hooks (WARD_TEST_* variables).
 # Env: WARD.
-set -u
-WARD=${WARD:?set WARD to the ward binary}
-case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-
-tmp=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 

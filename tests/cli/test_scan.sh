@@ -3,14 +3,7 @@
 # clamscan's on the same tiny inputs and database (when clamscan is installed;
 # otherwise against the shapes clamscan 1.4.6 prints, written out here).
 # Env: WARD (the ward binary). Prints PASS/FAIL per case; exits 1 on any FAIL.
-set -u
-WARD=${WARD:?set WARD to the ward binary}
-case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac # the tests cd into a temp dir
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-
-tmp=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 

@@ -6,14 +6,7 @@
 # root rotation), and mirror failover (one mirror down, one tampered).
 # After every refusal the active pattern must be unchanged and must load.
 # Env: WARD. Keys are generated here; PASS/FAIL per case.
-set -u
-WARD=${WARD:?set WARD to the ward binary}
-case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-
-tmp=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done

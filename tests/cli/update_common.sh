@@ -2,14 +2,7 @@
 # PASS/FAIL counting, a private directory removed at exit together with the
 # HTTP server whose pid is in $srv, and a fresh four-role repository.
 # Env: WARD.
-set -u
-WARD=${WARD:?set WARD to the ward binary}
-case $WARD in /*) ;; *) WARD=$PWD/$WARD ;; esac
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-
-tmp=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 srv=
 cleanup() {
 	[ -n "$srv" ] && kill "$srv" 2>/dev/null

@@ -2,6 +2,7 @@
  * RFC 3339 times, Ed25519 threshold verification, the repository commands
  * and the client's refusals that need no network (parsing, signatures).
  * Keys are generated at run time in a temporary directory. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "update/activate.h"
 #include "update/fsutil.h"
 #include "update/json.h"
 #include "update/tuf.h"
@@ -639,6 +641,61 @@ static const tuf_target *find_target(const tuf_meta *m, const char *name)
 	return NULL;
 }
 
+static unsigned count_entries(const char *dir, const char *prefix)
+{
+	unsigned n = 0;
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	for (struct dirent *de; (de = readdir(d));)
+		n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+/* Cleaning the pattern directory examines at most WARD_MAX_SWEEP_ENTRIES
+ * entries per run: a flood of temporaries is removed over several runs, and
+ * the linked versions and their packages always stay. */
+static void test_cleanup_sweep_limit(void **state)
+{
+	(void)state;
+	char dir[512], p[1024];
+	snprintf(dir, sizeof dir, "%s/sweep", tmpdir);
+	assert_int_equal(fs_mkdir(dir), WARD_OK);
+	unsigned flood = WARD_MAX_SWEEP_ENTRIES + 500;
+	for (unsigned i = 0; i < flood; i++) {
+		snprintf(p, sizeof p, "%s/.download.%u", dir, i);
+		write_buf(p, (const uint8_t *)"x", 1);
+	}
+	const char *keep[] = {"versions", "versions/7-aa", "packages"};
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, keep[i]);
+		assert_int_equal(fs_mkdir(p), WARD_OK);
+	}
+	snprintf(p, sizeof p, "%s/packages/7-aa.wpkg", dir);
+	write_buf(p, (const uint8_t *)"x", 1);
+	snprintf(p, sizeof p, "%s/packages/6-bb.wpkg", dir);
+	write_buf(p, (const uint8_t *)"x", 1);
+	snprintf(p, sizeof p, "%s/versions/6-bb", dir);
+	assert_int_equal(fs_mkdir(p), WARD_OK);
+	snprintf(p, sizeof p, "%s/current", dir);
+	assert_int_equal(symlink("versions/7-aa", p), 0);
+
+	act_cleanup(dir);
+	unsigned left = count_entries(dir, ".download.");
+	assert_true(left > 0 && left < flood);
+	for (int run = 0; run < 4 && left > 0; run++) {
+		act_cleanup(dir);
+		left = count_entries(dir, ".download.");
+	}
+	assert_int_equal(left, 0);
+	snprintf(p, sizeof p, "%s/packages", dir);
+	assert_int_equal(count_entries(p, "7-aa.wpkg"), 1);
+	assert_int_equal(count_entries(p, "6-bb.wpkg"), 0);
+	snprintf(p, sizeof p, "%s/versions", dir);
+	assert_int_equal(count_entries(p, "7-aa"), 1);
+	assert_int_equal(count_entries(p, "6-bb"), 0);
+}
+
 /* ward_repo_add_delta: the delta is listed with its base and full target,
  * only when it rebuilds that target; promotions keep it, re-releases with
  * other bytes drop it. */
@@ -798,6 +855,7 @@ int main(void)
 		cmocka_unit_test(test_repo_publish),
 		cmocka_unit_test(test_meta_delta_targets),
 		cmocka_unit_test(test_repo_add_delta),
+		cmocka_unit_test(test_cleanup_sweep_limit),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
