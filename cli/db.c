@@ -24,7 +24,7 @@ static const struct {
 	{WARD_COUNT_UNSUPPORTED, "Unsupported (loaded, never match)"},
 	{WARD_COUNT_BAD_LINES, "Bad lines"},
 	{WARD_COUNT_BAD_FILES, "Database files refused"},
-	{WARD_COUNT_CACHED, "Compiled database from cache"},
+	{WARD_COUNT_CACHED, "From the cache (1 Vectorscan, 2 all)"},
 	{WARD_COUNT_ANCHORS, "Distinct anchors"},
 	{WARD_COUNT_UNANCHORED, "Unanchored signatures"},
 };

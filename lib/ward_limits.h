@@ -60,6 +60,22 @@
 /* Largest cache file read back. The official sets compile to tens of MiB;
  * anything near this is not ours. */
 #define WARD_MAX_CACHE_FILE (1ull << 30)
+/* Cache files kept (the most recently used): compiled images are about as
+ * large as the loaded database (100 MB for the official sets), and every
+ * signature update makes new ones. Four images cover a daemon's current and
+ * last-known-good sets and a person's own -d sets; a set has at most one
+ * Vectorscan database per target (15). */
+#define WARD_MAX_CACHED_IMAGES 4u
+#define WARD_MAX_CACHED_HSDB 64u
+/* Directory entries examined when trimming the cache directory. */
+#define WARD_MAX_CACHE_ENTRIES 4096u
+/* Diagnostics of one load kept in its compiled image (lib/compile/image.c),
+ * to be given again by every load from it. A set with more to say than this
+ * (a file of bad lines) is not stored: it loads from the text each time. */
+#define WARD_MAX_IMAGE_DIAGS (4u << 20)
+/* Longest diagnostic message kept in an image; Ward's own are under 600
+ * bytes (reasons are formatted into 512-byte buffers plus a name). */
+#define WARD_MAX_DIAG_MSG 1024u
 
 /* ---- matching ---- */
 /* Text and HTML larger than this get no normalised layer: ClamAV's

@@ -89,9 +89,11 @@ typedef struct ward_load_opts {
 	unsigned flags; /* WARD_LOAD_* */
 	/* Directory for the compiled-database cache, or NULL for none. Created
 	 * (mode 0700) when missing; used only when it and its files belong to
-	 * the caller's user and nobody else can write them. The key covers the
-	 * signatures, Ward's and Vectorscan's versions and the CPU, so a stale
-	 * entry is never used. Copied during the call. */
+	 * the caller's user and nobody else can write them. It holds compiled
+	 * Vectorscan databases and compiled images of whole loads; their keys
+	 * cover the signature files' bytes, this build of Ward, Vectorscan's
+	 * version and the CPU, so a stale entry is never used. Copied during the
+	 * call. */
 	const char *cache_dir;
 } ward_load_opts;
 
@@ -127,7 +129,8 @@ typedef enum ward_count {
 	WARD_COUNT_UNANCHORED,     /* signatures verified without an anchor (no usable
 				    * literal, or an offset that pins the start) */
 	WARD_COUNT_BAD_FILES, /* database files refused whole (unreadable, corrupt, bad signature) */
-	WARD_COUNT_CACHED,    /* 1 when the compiled database came from the cache */
+	WARD_COUNT_CACHED,    /* 0 compiled here, 1 its Vectorscan databases came from the
+			       * cache, 2 all of it (the compiled image) did */
 	WARD_COUNT__MAX
 } ward_count;
 

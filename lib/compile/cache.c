@@ -20,13 +20,18 @@
  * Vectorscan's deserialiser is not meant for hostile bytes; the ownership and
  * digest checks keep other users' bytes away from it.
  *
- * File layout: "WARDHSC3" | key[32] | sha256(body)[32] | u64le body length | body.
+ * File layout: magic[8] | key[32] | sha256(body)[32] | u64le body length | body
+ * (magic "WARDHSC3" for Vectorscan databases; image.c's images share the
+ * layout and the checks with their own magic and extension).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,23 +104,24 @@ static bool trusted(const struct stat *st)
 	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
-static bool cache_path(const char *dir, const uint8_t key[32], char *path, size_t n)
+static bool cache_path(const char *dir, const uint8_t key[32], const char *ext, char *path,
+		       size_t n)
 {
 	char hex[65];
 	key_hex(key, hex);
-	int w = snprintf(path, n, "%s/%s.hsdb", dir, hex);
+	int w = snprintf(path, n, "%s/%s.%s", dir, hex, ext);
 	return w > 0 && (size_t)w < n;
 }
 
-bool cache_load(const char *dir, const uint8_t key[32], hs_database_t **out)
+bool cache_map_file(const char *dir, const uint8_t key[32], const char *ext, const char magic[8],
+		    struct cache_map *m)
 {
 	char path[4096];
 	struct stat st;
 	bool ok = false;
-	uint8_t *buf = NULL;
 	int fd = -1;
-	*out = NULL;
-	if (!dir || !cache_path(dir, key, path, sizeof path))
+	memset(m, 0, sizeof *m);
+	if (!dir || !cache_path(dir, key, ext, path, sizeof path))
 		return false;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || !trusted(&st))
 		return false;
@@ -124,34 +130,165 @@ bool cache_load(const char *dir, const uint8_t key[32], hs_database_t **out)
 		goto out;
 	if ((uint64_t)st.st_size < CACHE_HDR || (uint64_t)st.st_size > WARD_MAX_CACHE_FILE)
 		goto out;
-	size_t len = (size_t)st.st_size, got = 0;
-	buf = w_malloc(len);
-	if (!buf)
+	/* Mapped, not read: the pages come from the page cache, and those that
+	 * are only read stay shared with every other process using the file.
+	 * Private and writable, so the reader can set pointers in its copy. */
+	size_t len = (size_t)st.st_size;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
 		goto out;
-	while (got < len) {
-		ssize_t r = read(fd, buf + got, len - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			goto out;
-		got += (size_t)r;
-	}
-	uint64_t blen = 0;
+	m->addr = p;
+	m->len = len;
+	const uint8_t *buf = p;
+	uint64_t n = 0;
 	for (int b = 0; b < 8; b++)
-		blen |= (uint64_t)buf[72 + b] << (8 * b);
-	if (memcmp(buf, CACHE_MAGIC, 8) != 0 || CRYPTO_memcmp(buf + 8, key, 32) != 0 ||
-	    blen != len - CACHE_HDR)
+		n |= (uint64_t)buf[72 + b] << (8 * b);
+	if (memcmp(buf, magic, 8) != 0 || CRYPTO_memcmp(buf + 8, key, 32) != 0 ||
+	    n != len - CACHE_HDR)
 		goto out;
 	uint8_t dg[32];
-	if (EVP_Digest(buf + CACHE_HDR, (size_t)blen, dg, NULL, EVP_sha256(), NULL) != 1 ||
+	if (EVP_Digest(buf + CACHE_HDR, (size_t)n, dg, NULL, EVP_sha256(), NULL) != 1 ||
 	    CRYPTO_memcmp(dg, buf + 40, 32) != 0)
 		goto out;
-	ok = hs_deserialize_database((const char *)buf + CACHE_HDR, (size_t)blen, out) ==
-	     HS_SUCCESS;
+	m->body = (uint8_t *)p + CACHE_HDR;
+	m->blen = (size_t)n;
+	/* Used now: cache_evict removes the least recently used first. */
+	(void)futimens(fd, NULL);
+	ok = true;
 out:
 	if (fd >= 0)
 		close(fd);
-	w_free(buf);
+	if (!ok)
+		cache_unmap(m);
+	return ok;
+}
+
+void cache_unmap(struct cache_map *m)
+{
+	if (m->addr)
+		munmap(m->addr, m->len);
+	memset(m, 0, sizeof *m);
+}
+
+bool cache_out_begin(struct cache_out *o, const char *dir, const uint8_t key[32], const char *ext,
+		     const char magic[8], const uint8_t digest[32], uint64_t blen)
+{
+	struct stat st;
+	o->fd = -1;
+	if (!dir || !cache_path(dir, key, ext, o->path, sizeof o->path))
+		return false;
+	/* Create the directory private to us; an existing one must be ours. */
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return false;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || !trusted(&st))
+		return false;
+	if (blen > WARD_MAX_CACHE_FILE - CACHE_HDR)
+		return false;
+	uint8_t hdr[CACHE_HDR];
+	memcpy(hdr, magic, 8);
+	memcpy(hdr + 8, key, 32);
+	memcpy(hdr + 40, digest, 32);
+	for (int b = 0; b < 8; b++)
+		hdr[72 + b] = (uint8_t)(blen >> (8 * b));
+	int w = snprintf(o->tmp, sizeof o->tmp, "%s.XXXXXX", o->path);
+	if (w <= 0 || (size_t)w >= sizeof o->tmp)
+		return false;
+	o->fd = mkstemp(o->tmp);
+	if (o->fd < 0)
+		return false;
+	if (!fd_write_all(o->fd, hdr, sizeof hdr)) {
+		cache_out_end(o, false);
+		return false;
+	}
+	return true;
+}
+
+bool cache_out_end(struct cache_out *o, bool ok)
+{
+	/* Written whole, then renamed: a reader sees the old file, the new one,
+	 * or none, never half a file. Not fsync()ed: after a crash the file may
+	 * hold less than was written, which its digest check turns into a miss
+	 * (and a rewrite); flushing the 100 MB image of the official sets cost
+	 * more than writing it. */
+	ok = ok && o->fd >= 0 && rename(o->tmp, o->path) == 0;
+	if (!ok && o->fd >= 0)
+		unlink(o->tmp);
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	return ok;
+}
+
+struct aged {
+	struct timespec mtime;
+	char name[80]; /* 64 hex digits, a dot, the extension */
+};
+
+static int older_first(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+void cache_evict(const char *dir, const char *ext, unsigned keep)
+{
+	char suffix[16], tmpmark[16];
+	struct aged *v = NULL;
+	size_t n = 0, seen = 0;
+	int w1 = snprintf(suffix, sizeof suffix, ".%s", ext);
+	int w2 = snprintf(tmpmark, sizeof tmpmark, ".%s.", ext);
+	if (!dir || w1 <= 0 || (size_t)w1 >= sizeof suffix || w2 <= 0 ||
+	    (size_t)w2 >= sizeof tmpmark)
+		return;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	v = w_alloc_array(WARD_MAX_CACHE_ENTRIES, sizeof *v);
+	if (!v)
+		goto out;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	for (struct dirent *de; (de = readdir(d)) && seen++ < WARD_MAX_CACHE_ENTRIES;) {
+		struct stat st;
+		size_t l = strlen(de->d_name), sl = (size_t)w1;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		/* A temporary left by a writer that died: an hour is far longer
+		 * than any write takes. */
+		if (strstr(de->d_name, tmpmark)) {
+			if (now.tv_sec - st.st_mtim.tv_sec > 3600)
+				(void)unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		if (l <= sl || l >= sizeof v->name || strcmp(de->d_name + l - sl, suffix) != 0)
+			continue;
+		v[n].mtime = st.st_mtim;
+		memcpy(v[n].name, de->d_name, l + 1);
+		n++;
+	}
+	if (n <= keep)
+		goto out;
+	qsort(v, n, sizeof *v, older_first);
+	for (size_t i = 0; i < n - keep; i++)
+		(void)unlinkat(dirfd(d), v[i].name, 0);
+out:
+	w_free(v);
+	closedir(d);
+}
+
+bool cache_load(const char *dir, const uint8_t key[32], hs_database_t **out)
+{
+	struct cache_map m;
+	*out = NULL;
+	if (!cache_map_file(dir, key, "hsdb", CACHE_MAGIC, &m))
+		return false;
+	bool ok = hs_deserialize_database((const char *)m.body, m.blen, out) == HS_SUCCESS;
+	cache_unmap(&m);
 	if (!ok && *out) {
 		hs_free_database(*out);
 		*out = NULL;
@@ -161,50 +298,17 @@ out:
 
 bool cache_store(const char *dir, const uint8_t key[32], const hs_database_t *db)
 {
-	char path[4096], tmp[4096 + 16];
 	char *blob = NULL;
 	size_t blen = 0;
-	int fd = -1;
-	bool ok = false;
-	struct stat st;
-	if (!dir || !cache_path(dir, key, path, sizeof path))
+	uint8_t dg[32];
+	struct cache_out o;
+	if (!dir || hs_serialize_database(db, &blob, &blen) != HS_SUCCESS)
 		return false;
-	/* Create the directory private to us; an existing one must be ours. */
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return false;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || !trusted(&st))
-		return false;
-	if (hs_serialize_database(db, &blob, &blen) != HS_SUCCESS)
-		return false;
-	if (blen > WARD_MAX_CACHE_FILE - CACHE_HDR)
-		goto out;
-	uint8_t hdr[CACHE_HDR];
-	memcpy(hdr, CACHE_MAGIC, 8);
-	memcpy(hdr + 8, key, 32);
-	if (EVP_Digest(blob, blen, hdr + 40, NULL, EVP_sha256(), NULL) != 1)
-		goto out;
-	for (int b = 0; b < 8; b++)
-		hdr[72 + b] = (uint8_t)((uint64_t)blen >> (8 * b));
-	int w = snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
-	if (w <= 0 || (size_t)w >= sizeof tmp)
-		goto out;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		goto out;
-	/* Written whole, flushed, then renamed: a reader sees the old file, the
-	 * new one, or none, never half a file. */
-	if (!fd_write_all(fd, hdr, sizeof hdr) || !fd_write_all(fd, blob, blen) || fsync(fd) != 0) {
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path) != 0) {
-		unlink(tmp);
-		goto out;
-	}
-	ok = true;
-out:
-	if (fd >= 0)
-		close(fd);
+	bool ok = EVP_Digest(blob, blen, dg, NULL, EVP_sha256(), NULL) == 1 &&
+		  cache_out_begin(&o, dir, key, "hsdb", CACHE_MAGIC, dg, blen);
+	if (ok)
+		ok = cache_out_end(&o, fd_write_all(o.fd, blob, blen));
 	free(blob); /* allocated by Vectorscan's allocator (malloc) */
+	cache_evict(dir, "hsdb", WARD_MAX_CACHED_HSDB);
 	return ok;
 }

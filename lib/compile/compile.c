@@ -14,6 +14,7 @@
 
 #include "compile/cache.h"
 #include "compile/db.h"
+#include "compile/image.h"
 #include "formats/formats.h"
 
 /* ---- lengths of pattern pieces ---- */
@@ -280,6 +281,10 @@ static ward_err build_target_db(struct ward_db *db, unsigned target, const char 
 	uint8_t key[32];
 	*from_cache = false;
 	bool keyed = db->cache_dir && cache_key(exprs, lens, flags, ids, n, target, key) == WARD_OK;
+	if (keyed) {
+		memcpy(db->hs_key[target], key, sizeof key);
+		db->hs_keyed[target] = true;
+	}
 	if (keyed && cache_load(db->cache_dir, key, &db->hs[target])) {
 		*from_cache = true;
 		return WARD_OK;
@@ -649,17 +654,27 @@ static ward_err build_logical(struct ward_db *db)
 	return WARD_OK;
 }
 
-ward_err db_compile(struct ward_db *db)
+/* Everything but the PCRE2 programs, which an image does not hold. */
+static ward_err db_compile(struct ward_db *db)
 {
 	ward_err e;
 	/* Loading is over: give back the vectors' growth slack (up to half). */
 	vec_shrink(&db->set.body, sizeof(struct bodysig));
 	vec_shrink(&db->set.logical, sizeof(struct logicsig));
 	vec_shrink(&db->set.pcre, sizeof(struct pcresig));
-	if ((e = build_hashes(db)) || (e = build_anchors(db)) || (e = build_pcre(db)) ||
-	    (e = build_logical(db)))
+	if ((e = build_hashes(db)) || (e = build_anchors(db)) || (e = build_logical(db)))
 		return e;
-	db->counts[WARD_COUNT_CACHED] = db->cache_hit;
+	return WARD_OK;
+}
+
+/* The PCRE2 programs and the final counts: after db_compile or image_load. */
+static ward_err db_finish(struct ward_db *db)
+{
+	ward_err e = build_pcre(db);
+	if (e)
+		return e;
+	if (!db->image)
+		db->counts[WARD_COUNT_CACHED] = db->cache_hit;
 	for (unsigned i = 0; i < WARD_COUNT__MAX; i++)
 		if (i != WARD_COUNT_ANCHORS && i != WARD_COUNT_UNANCHORED && i != WARD_COUNT_CACHED)
 			/* BAD_FILES is counted in set.counts by ward_db_load */
@@ -669,18 +684,38 @@ ward_err db_compile(struct ward_db *db)
 
 /* ---- public API ---- */
 
-ward_err ward_db_load(const char *const *paths, size_t npaths, const ward_load_opts *opts,
-		      ward_db **out)
+/* The load's diagnostics go to the caller and into the image (image.c). */
+struct diag_rec {
+	ward_diag_fn fn;
+	void *ctx;
+	dbuf kept;
+	bool overflow; /* did not all fit: the image is not stored */
+};
+
+static void record_diag(void *vctx, ward_err code, const char *file, unsigned long line,
+			const char *msg)
 {
-	ward_err err = WARD_ENOMEM;
-	*out = NULL;
-	if (!paths && npaths)
-		return WARD_EINVAL;
-	struct ward_db *db = w_calloc(1, sizeof *db);
-	if (!db)
-		return WARD_ENOMEM;
-	sigset_init(&db->set, opts);
-	db->cache_dir = opts && opts->cache_dir ? opts->cache_dir : NULL;
+	struct diag_rec *r = vctx;
+	if (!r->overflow && !image_diag_add(&r->kept, code, file, line, msg))
+		r->overflow = true;
+	if (r->fn)
+		r->fn(r->ctx, code, file, line, msg);
+}
+
+/* From the text: parse every path, compile, and store the image when md
+ * (the image key begun by image_key_begin; freed here) is given. */
+static ward_err load_text(struct ward_db *db, const char *const *paths, size_t npaths,
+			  struct evp_md_ctx_st *md)
+{
+	ward_err err = WARD_OK;
+	uint8_t key[32];
+	struct diag_rec rec = {.fn = db->set.diag, .ctx = db->set.diag_ctx};
+	dbuf_init(&rec.kept, WARD_MAX_IMAGE_DIAGS);
+	if (md) {
+		db->set.key_md = md;
+		db->set.diag = record_diag;
+		db->set.diag_ctx = &rec;
+	}
 	for (size_t i = 0; i < npaths; i++) {
 		err = db_load_path(&db->set, paths[i]);
 		/* A bad file is reported (by the loader) and skipped; resource
@@ -692,6 +727,39 @@ ward_err ward_db_load(const char *const *paths, size_t npaths, const ward_load_o
 	}
 	sigset_apply_ignores(&db->set);
 	err = db_compile(db);
+out:
+	db->set.key_md = NULL;
+	db->set.diag = rec.fn;
+	db->set.diag_ctx = rec.ctx;
+	if (md && image_key_end(md, err != WARD_OK || db->set.key_failed, key) && !rec.overflow)
+		(void)image_store(db->cache_dir, key, db, &rec.kept); /* best effort */
+	dbuf_free(&rec.kept);
+	return err;
+}
+
+ward_err ward_db_load(const char *const *paths, size_t npaths, const ward_load_opts *opts,
+		      ward_db **out)
+{
+	ward_err err = WARD_ENOMEM;
+	uint8_t key[32];
+	*out = NULL;
+	if (!paths && npaths)
+		return WARD_EINVAL;
+	struct ward_db *db = w_calloc(1, sizeof *db);
+	if (!db)
+		return WARD_ENOMEM;
+	sigset_init(&db->set, opts);
+	db->cache_dir = opts && opts->cache_dir ? opts->cache_dir : NULL;
+	if (db->cache_dir && image_key(paths, npaths, opts, key) &&
+	    image_load(db->cache_dir, key, db)) {
+		db->counts[WARD_COUNT_CACHED] = 2;
+	} else {
+		err = load_text(db, paths, npaths,
+				db->cache_dir ? image_key_begin(paths, npaths, opts) : NULL);
+		if (err)
+			goto out;
+	}
+	err = db_finish(db);
 	if (err)
 		goto out;
 	db->cache_dir = NULL; /* the caller's string: not kept past the call */
@@ -712,21 +780,25 @@ void ward_db_free(ward_db *db)
 	w_free(db->pcre);
 	for (unsigned t = 0; t < TARGET__COUNT; t++)
 		hs_free_database(db->hs[t]);
-	for (unsigned r = 0; r < 3; r++)
-		for (unsigned k = 0; k < HASH__COUNT; k++)
-			w_free(db->hashes[r][k].v);
-	for (unsigned k = 0; k < HASH__COUNT; k++)
-		w_free(db->allow[k].v);
-	w_free(db->plans);
-	w_free(db->seglits);
-	w_free(db->anchor_first);
-	w_free(db->anchor_sigs);
-	w_free(db->unanchored);
-	w_free(db->ldb_always);
-	w_free(db->ldb_extra_first);
-	w_free(db->ldb_extra_list);
-	w_free(db->ldb_count_cap);
 	sigset_free(&db->set);
+	if (!db->image) {
+		/* With an image, every array below lives in it. */
+		for (unsigned r = 0; r < 3; r++)
+			for (unsigned k = 0; k < HASH__COUNT; k++)
+				w_free(db->hashes[r][k].v);
+		for (unsigned k = 0; k < HASH__COUNT; k++)
+			w_free(db->allow[k].v);
+		w_free(db->plans);
+		w_free(db->seglits);
+		w_free(db->anchor_first);
+		w_free(db->anchor_sigs);
+		w_free(db->unanchored);
+		w_free(db->ldb_always);
+		w_free(db->ldb_extra_first);
+		w_free(db->ldb_extra_list);
+		w_free(db->ldb_count_cap);
+	}
+	image_free(db->image);
 	w_free(db);
 }
 

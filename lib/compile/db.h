@@ -103,11 +103,17 @@ struct ward_db {
 
 	uint64_t counts[WARD_COUNT__MAX];
 	const char *cache_dir; /* during ward_db_load only */
-	bool cache_hit;        /* the Vectorscan database came from the cache */
+	bool cache_hit;        /* the Vectorscan databases (or the image) came from the cache */
+	/* The cache key of hs[t] when hs_keyed[t] (a compiled image names its
+	 * Vectorscan databases by these keys). */
+	uint8_t hs_key[TARGET__COUNT][32];
+	bool hs_keyed[TARGET__COUNT];
+	/* The compiled image (lib/compile/image.c) that owns the arrays above
+	 * and set's (set.borrowed), or NULL when each array is owned. */
+	void *image;
 };
 
 /* lib/compile/compile.c */
-ward_err db_compile(struct ward_db *db);
 /* Shortest and longest data a node sequence can match. */
 void pat_seq_len(const struct pattern *p, struct pseq s, uint64_t *mn, uint64_t *mx);
 

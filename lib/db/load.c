@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 enum fmt_kind {
 	FMT_UNKNOWN = 0,
 	FMT_HASH, /* .hdb .hsb .mdb .msb .imp .fp .sfp */
@@ -86,12 +88,33 @@ static void file_diag(struct sigset *set, ward_err code, const char *file, const
 {
 	char reason[512];
 	va_list ap;
-	if (!set->diag)
+	if (!set->diag && !set->key_md)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
-	set->diag(set->diag_ctx, code, file, 0, reason);
+	/* What the walk met (a file that cannot be opened, an unknown
+	 * extension) decides what is loaded as much as the files' bytes. */
+	db_load_key_event(set, 'D', file ? file : "", reason, strlen(reason));
+	if (set->diag && !set->key_only)
+		set->diag(set->diag_ctx, code, file, 0, reason);
+}
+
+void db_load_key_event(struct sigset *set, char kind, const char *name, const void *p, size_t n)
+{
+	EVP_MD_CTX *md = set->key_md;
+	if (!md)
+		return;
+	uint8_t hdr[17];
+	uint64_t nl = strlen(name), pl = n;
+	hdr[0] = (uint8_t)kind;
+	for (int b = 0; b < 8; b++) {
+		hdr[1 + b] = (uint8_t)(nl >> (8 * b));
+		hdr[9 + b] = (uint8_t)(pl >> (8 * b));
+	}
+	if (EVP_DigestUpdate(md, hdr, sizeof hdr) != 1 || EVP_DigestUpdate(md, name, nl) != 1 ||
+	    (n && EVP_DigestUpdate(md, p, n) != 1))
+		set->key_failed = true;
 }
 
 /* The format for a file name, by its extension (case-insensitive, as
@@ -244,6 +267,11 @@ static ward_err load_file_fd(struct sigset *set, int fd, const char *path, const
 	ward_err e = read_fd(set, fd, path, &buf, &len);
 	if (e)
 		return e;
+	db_load_key_event(set, 'F', path, buf, len);
+	if (set->key_only) {
+		w_free(buf);
+		return WARD_OK;
+	}
 	if (f->kind == FMT_CVD)
 		e = db_load_cvd(set, path, (const uint8_t *)buf, len);
 	else

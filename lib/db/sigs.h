@@ -283,6 +283,16 @@ struct sigset {
 	void *diag_ctx;
 	unsigned load_flags;
 	vec ignored_md5; /* struct ignore_md5 */
+	/* The compiled image's key (lib/compile/image.c): while set, every file
+	 * the load reads and every file-level diagnostic of the walk is hashed
+	 * into it (db_load_key_event), so the key covers exactly what was
+	 * parsed. key_only: hash the files, parse nothing, report nothing. */
+	struct evp_md_ctx_st *key_md;
+	bool key_only;
+	bool key_failed; /* a digest update failed: the key is worthless */
+	/* The arrays of body, logical, pcre, bytecmp, their patterns and
+	 * expressions and names live in a compiled image, which owns them. */
+	bool borrowed;
 };
 
 struct unsupported_feature {
@@ -336,6 +346,11 @@ ward_err db_parse_ign_line(struct sigset *set, const struct dbline *l, bool ign2
  * returns the field count, or max + 1 when there are more. */
 size_t db_split_fields(const char *s, size_t len, char sep, const char **f, size_t *flen,
 		       size_t max);
+
+/* Hash one event of the load into set->key_md (no-op without one): kind 'F'
+ * a file read (name, its bytes), 'D' a diagnostic of the walk (name, reason),
+ * 'P' a path given to the load. */
+void db_load_key_event(struct sigset *set, char kind, const char *name, const void *p, size_t n);
 
 /* Load one database file (by extension) or a directory, or a CVD/CLD. */
 ward_err db_load_path(struct sigset *set, const char *path);

@@ -50,6 +50,14 @@ void sigset_free(struct sigset *set)
 {
 	if (!set)
 		return;
+	if (set->borrowed) {
+		/* In the image (freed by its owner, ward_db_free). */
+		memset(&set->body, 0, sizeof set->body);
+		memset(&set->logical, 0, sizeof set->logical);
+		memset(&set->pcre, 0, sizeof set->pcre);
+		memset(&set->bytecmp, 0, sizeof set->bytecmp);
+		memset(&set->names, 0, sizeof set->names);
+	}
 	for (size_t i = 0; i < set->body.len; i++)
 		free_bodysig(&VEC_AT(&set->body, struct bodysig, i));
 	for (size_t i = 0; i < set->logical.len; i++)
