@@ -73,6 +73,7 @@ enum sec {
 	SEC_ANCHOR_FIRST,
 	SEC_ANCHOR_SIGS,
 	SEC_UNANCHORED,
+	SEC_UNANCH_TEST,
 	SEC_LDB_ALWAYS,
 	SEC_LDB_EXTRA_FIRST,
 	SEC_LDB_EXTRA_LIST,
@@ -411,6 +412,7 @@ static void write_all(struct writer *w, const struct ward_db *db, const dbuf *di
 	w_section(w, SEC_ANCHOR_SIGS, db->anchor_sigs,
 		  db->anchor_first[db->nanchors] * sizeof *db->anchor_sigs);
 	w_section(w, SEC_UNANCHORED, db->unanchored, db->nunanchored * sizeof *db->unanchored);
+	w_section(w, SEC_UNANCH_TEST, db->unanch_test, db->nunanchored * sizeof *db->unanch_test);
 	w_section(w, SEC_LDB_ALWAYS, db->ldb_always, db->nldb_always * sizeof *db->ldb_always);
 	w_section(w, SEC_LDB_EXTRA_FIRST, db->ldb_extra_first,
 		  (nl + 1) * sizeof *db->ldb_extra_first);
@@ -624,12 +626,14 @@ static bool bind(const struct reader *r, struct ward_db *db)
 	db->anchor_first =
 		r_exact(r, SEC_ANCHOR_FIRST, sizeof *db->anchor_first, (size_t)sc->nanchors + 1);
 	db->unanchored = r_exact(r, SEC_UNANCHORED, sizeof *db->unanchored, sc->nunanchored);
+	db->unanch_test = r_exact(r, SEC_UNANCH_TEST, sizeof *db->unanch_test, sc->nunanchored);
 	db->ldb_always = r_exact(r, SEC_LDB_ALWAYS, sizeof *db->ldb_always, sc->nldb_always);
 	db->ldb_extra_first = r_exact(r, SEC_LDB_EXTRA_FIRST, sizeof *db->ldb_extra_first, nl + 1);
 	db->ldb_extra_list = r_exact(r, SEC_LDB_EXTRA_LIST, sizeof *db->ldb_extra_list, np + nbc);
 	db->ldb_count_cap = r_exact(r, SEC_LDB_COUNT_CAP, sizeof *db->ldb_count_cap, nl);
-	if (!db->plans || !db->seglits || !db->anchor_first || !db->unanchored || !db->ldb_always ||
-	    !db->ldb_extra_first || !db->ldb_extra_list || !db->ldb_count_cap)
+	if (!db->plans || !db->seglits || !db->anchor_first || !db->unanchored ||
+	    !db->unanch_test || !db->ldb_always || !db->ldb_extra_first || !db->ldb_extra_list ||
+	    !db->ldb_count_cap)
 		return false;
 	db->anchor_sigs = r_exact(r, SEC_ANCHOR_SIGS, sizeof *db->anchor_sigs,
 				  db->anchor_first[sc->nanchors]);

@@ -348,8 +348,7 @@ size_t db_split_fields(const char *s, size_t len, char sep, const char **f, size
 		       size_t max);
 
 /* Hash one event of the load into set->key_md (no-op without one): kind 'F'
- * a file read (name, its bytes), 'D' a diagnostic of the walk (name, reason),
- * 'P' a path given to the load. */
+ * a file read (name, its bytes), 'D' a diagnostic of the walk (name, reason). */
 void db_load_key_event(struct sigset *set, char kind, const char *name, const void *p, size_t n);
 
 /* Load one database file (by extension) or a directory, or a CVD/CLD. */

@@ -17,6 +17,7 @@
  * ISO9660 is found past the window (its descriptor is at 0x8001); ClamAV
  * finds it while scanning, as an embedded type; Ward checks it here.
  */
+#define _GNU_SOURCE /* memmem */
 #include <string.h>
 
 #include "formats/formats.h"
@@ -534,21 +535,16 @@ static const char *const html_tags[] = {
 	"<iframe", "<img",    "<object", "<script", "<table",
 };
 
-static const uint8_t *find(const uint8_t *h, size_t hl, const char *n, size_t nl)
-{
-	if (nl == 0 || hl < nl)
-		return NULL;
-	for (size_t i = 0; i + nl <= hl; i++)
-		if (h[i] == (uint8_t)n[0] && memcmp(h + i, n, nl) == 0)
-			return h + i;
-	return NULL;
-}
-
 static bool is_html(const uint8_t *p, size_t len)
 {
-	for (size_t i = 0; i < sizeof html_tags / sizeof html_tags[0]; i++)
-		if (find(p, len, html_tags[i], strlen(html_tags[i])))
-			return true;
+	/* Every tag starts with '<': one pass over the '<'s, not one search
+	 * per tag (19 byte-by-byte passes were 6% of scanning text). */
+	for (const uint8_t *q = p, *end = p + len; (q = memchr(q, '<', (size_t)(end - q))); q++)
+		for (size_t i = 0; i < sizeof html_tags / sizeof html_tags[0]; i++) {
+			size_t tl = strlen(html_tags[i]);
+			if (tl <= (size_t)(end - q) && memcmp(q, html_tags[i], tl) == 0)
+				return true;
+		}
 	/* "<A " or "<a " followed later by [hH][rR]EF or [hH][rR]ef. */
 	for (size_t i = 0; i + 3 <= len; i++) {
 		if (p[i] != '<' || (p[i + 1] != 'a' && p[i + 1] != 'A') || p[i + 2] != ' ')
@@ -590,7 +586,7 @@ static enum ftype office_xml(const uint8_t *p, size_t len)
 	const uint8_t *rest = p + hl;
 	size_t rl = len - hl; /* the window (1024) bounds ClamAV's {0-1024} gap */
 	static const char pid[] = "progid=\"Word.Document\"?>";
-	if (find(rest, rl, pid, sizeof pid - 1))
+	if (memmem(rest, rl, pid, sizeof pid - 1))
 		return FT_XML_WORD;
 	for (size_t i = 0; i + 1 < rl; i++) {
 		if (rest[i] != '<')

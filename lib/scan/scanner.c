@@ -542,6 +542,19 @@ static int on_anchor(unsigned int id, unsigned long long from, unsigned long lon
 	return s->stop ? 1 : 0;
 }
 
+/* Can a pinned signature start where its offset puts it? Its first byte
+ * test at that position (the verifier makes the same test first; this one
+ * comes before the per-signature bookkeeping). */
+static bool pin_ok(const struct ward_scanner *s, const struct pintest *pt)
+{
+	uint64_t pos = pt->add;
+	if (pt->kind == PIN_EP) {
+		if (s->exe.kind == EXE_NONE || !s->exe.ep_valid || ck_add64(s->exe.ep, pos, &pos))
+			return false;
+	}
+	return pos < s->plen && (s->pdata[pos] & pt->mask) == pt->val;
+}
+
 static void scan_unanchored(struct ward_scanner *s)
 {
 	const struct ward_db *db = s->db;
@@ -552,9 +565,12 @@ static void scan_unanchored(struct ward_scanner *s)
 		for (uint32_t i = db->unanch_first[t]; i < db->unanch_first[t + 1]; i++) {
 			uint32_t sig = db->unanchored[i];
 			const struct bodysig *b = &VEC_AT(&db->set.body, struct bodysig, sig);
+			const struct pintest *pt = &db->unanch_test[i];
 			size_t lo, hi, ms, me;
 			if (s->stop || s->m.expired)
 				goto out;
+			if (pt->kind != PIN_NONE && !pin_ok(s, pt))
+				continue;
 			/* The clock every few signatures: one search is bounded by
 			 * the matcher's own clock checks, and a layer walks
 			 * thousands of pinned signatures. */
