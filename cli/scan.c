@@ -56,18 +56,26 @@ struct stats {
 	uint64_t dirs, files, infected, errors, arg_errors, blocks_scanned, blocks_read;
 };
 
-/* One worker process and the file it holds, if any. */
+/* A file handed to a worker. */
+struct job {
+	uint32_t id;
+	char *path; /* owned: the name printed for that file (NULL for stdin) */
+	bool is_stdin;
+	bool cmdline;  /* named on the command line (opened as such if retried) */
+	uint64_t size; /* from fstat, for "Data read" */
+};
+
+/* One worker process and the files it holds, oldest first: the one being
+ * scanned, then at most CLI_WORKER_QUEUE - 1 waiting in its socket, so the
+ * worker goes from one file to the next without waiting for the parent. */
 struct slot {
 	struct ps_worker w;
-	bool live;    /* a process is running (or starting) */
-	bool hello;   /* it said hello: scanner made, sandbox entered */
-	bool busy;    /* a file is in flight */
-	uint32_t job; /* job number of that file */
-	char *path;   /* owned: the name printed for that file */
-	bool is_stdin;
-	uint64_t size;     /* from fstat, for "Data read" */
-	uint64_t start_ms; /* when the file was handed over */
-	uint64_t deadline; /* watchdog; 0 = none (MaxScanTime 0) */
+	bool live;  /* a process is running (or starting) */
+	bool hello; /* it said hello: scanner made, sandbox entered */
+	struct job q[CLI_WORKER_QUEUE];
+	unsigned nq;
+	uint64_t start_ms; /* when q[0]'s scan started (as far as the parent knows) */
+	uint64_t deadline; /* watchdog of q[0]; 0 = none (MaxScanTime 0) */
 };
 
 struct app {
@@ -79,6 +87,10 @@ struct app {
 	struct slot *slots;
 	unsigned nslots;
 	uint32_t next_job;
+	/* Files that waited behind one whose worker died: opened and handed
+	 * over again (not lost with the worker). */
+	struct job *retry;
+	size_t nretry;
 	unsigned start_failures; /* workers dead before hello, in a row */
 	bool fatal;              /* workers cannot run: stop the scan */
 	bool progress, progress_shown;
@@ -313,11 +325,51 @@ static void progress_tick(struct app *a)
 
 /* ---- the worker pool ---- */
 
-static void slot_clear_job(struct slot *s)
+/* Start q[0]'s watchdog: now, as the worker takes it. */
+static void slot_arm(const struct app *a, struct slot *s)
 {
-	free(s->path);
-	s->path = NULL;
-	s->busy = false;
+	s->start_ms = cli_now_ms();
+	s->deadline = 0;
+	uint64_t budget = a->o.limits.max_scantime_ms;
+	if (budget && !__builtin_add_overflow(budget, CLI_WATCHDOG_GRACE_MS, &budget) &&
+	    !__builtin_add_overflow(budget, s->start_ms, &s->deadline)) {
+		/* deadline set */
+	} else if (budget) {
+		s->deadline = UINT64_MAX;
+	}
+}
+
+/* q[0] is done: drop it; the next one (already in the worker's socket) is
+ * being scanned from now. */
+static void slot_pop(const struct app *a, struct slot *s)
+{
+	free(s->q[0].path);
+	memmove(&s->q[0], &s->q[1], (s->nq - 1) * sizeof s->q[0]);
+	s->nq--;
+	s->deadline = 0;
+	if (s->nq)
+		slot_arm(a, s);
+}
+
+/* The worker is gone with q[0] (reported by the caller): the files waiting
+ * behind it go to the retry list. */
+static void slot_requeue(struct app *a, struct slot *s)
+{
+	free(s->q[0].path);
+	for (unsigned i = 1; i < s->nq; i++) {
+		struct job *j = &s->q[i];
+		struct job *grown =
+			j->path ? realloc(a->retry, (a->nretry + 1) * sizeof *grown) : NULL;
+		if (!grown) {
+			report_error(a, j->path ? j->path : "stdin",
+				     "the scanning worker holding it died", false);
+			free(j->path);
+			continue;
+		}
+		a->retry = grown;
+		a->retry[a->nretry++] = *j;
+	}
+	s->nq = 0;
 	s->deadline = 0;
 }
 
@@ -342,13 +394,13 @@ static void slot_retire(struct app *a, struct slot *s, bool kill, const char *wh
 	bool had_hello = s->hello;
 	(void)ps_reap(&s->w, kill, why, sizeof why, &sig);
 	s->live = false;
-	if (s->busy) {
+	if (s->nq) {
 		char reason[256];
 		if (why_bad)
 			snprintf(reason, sizeof reason, "Scanning worker %s", why_bad);
 		else
 			snprintf(reason, sizeof reason, "Scanning worker %s", why);
-		const char *path = s->path ? s->path : "stdin";
+		const char *path = s->q[0].path ? s->q[0].path : "stdin";
 		if (sig == SIGSYS && !why_bad) {
 			/* Say what SIGSYS means here: the filter stopped a
 			 * system call the scan of this file tried to make. */
@@ -359,7 +411,7 @@ static void slot_retire(struct app *a, struct slot *s, bool kill, const char *wh
 			emit(a, NULL, &a->err, NULL);
 		}
 		report_error(a, path, reason, false);
-		slot_clear_job(s);
+		slot_requeue(a, s);
 	} else if (!a->fatal) {
 		fprintf(stderr, "LibWard: a scanning worker %s\n", why_bad ? why_bad : why);
 	}
@@ -381,7 +433,7 @@ static void slot_timeout(struct app *a, struct slot *s)
 	uint64_t ms = cli_now_ms() - s->start_ms;
 	(void)ps_reap(&s->w, true, why, sizeof why, &sig);
 	s->live = false;
-	const char *path = s->path ? s->path : "stdin";
+	const char *path = s->q[0].path ? s->q[0].path : "stdin";
 	sb_adds(&a->err, "LibWard: ");
 	sb_add_text(&a->err, path);
 	sb_adds(&a->err,
@@ -389,8 +441,8 @@ static void slot_timeout(struct app *a, struct slot *s)
 	emit(a, NULL, &a->err, NULL);
 	static const char *const limit[] = {"Heuristics.Limits.Exceeded.MaxScanTime"};
 	ward_report r = {.nlimits = 1, .limits = limit};
-	report_result(a, path, &r, ms, s->is_stdin ? 0 : s->size);
-	slot_clear_job(s);
+	report_result(a, path, &r, ms, s->q[0].is_stdin ? 0 : s->q[0].size);
+	slot_requeue(a, s);
 	(void)slot_spawn(a, s);
 }
 
@@ -427,26 +479,27 @@ static void handle_frame(struct app *a, struct slot *s)
 			a->start_failures = 0;
 			break;
 		case PS_RESULT:
-			if (!s->busy || !s->hello || res.job != s->job) {
+			if (!s->nq || !s->hello || res.job != s->q[0].id) {
 				ps_result_free(&res);
 				slot_retire(a, s, true,
 					    "sent a result for no file and was stopped");
 				return;
 			}
 			{
-				const char *path = s->path ? s->path : "stdin";
+				const struct job *j = &s->q[0];
+				const char *path = j->path ? j->path : "stdin";
 				if (res.too_large)
 					report_error(a, path, "result too large to print", false);
 				else if (res.status != WARD_OK)
 					report_error(a, path, ward_strerror(res.status), false);
 				else
 					report_result(a, path, &res.rep, res.ms,
-						      s->is_stdin ? res.rep.bytes_scanned
-								  : s->size);
+						      j->is_stdin ? res.rep.bytes_scanned
+								  : j->size);
 			}
 			ps_result_free(&res);
 			ps_frame_done(&s->w);
-			slot_clear_job(s);
+			slot_pop(a, s);
 			break;
 		}
 	}
@@ -468,7 +521,7 @@ static void pump(struct app *a, int timeout_ms)
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
 		idx[n++] = i;
-		if (s->busy && s->deadline) {
+		if (s->nq && s->deadline) {
 			uint64_t left = s->deadline > now ? s->deadline - now : 0;
 			if (timeout_ms < 0 || left < (uint64_t)timeout_ms)
 				timeout_ms = left > INT32_MAX ? INT32_MAX : (int)left;
@@ -484,7 +537,7 @@ static void pump(struct app *a, int timeout_ms)
 	now = cli_now_ms();
 	for (unsigned i = 0; i < a->nslots && !a->fatal; i++) {
 		struct slot *s = &a->slots[i];
-		if (s->live && s->busy && s->deadline && now >= s->deadline)
+		if (s->live && s->nq && s->deadline && now >= s->deadline)
 			slot_timeout(a, s);
 	}
 	progress_tick(a);
@@ -493,60 +546,82 @@ static void pump(struct app *a, int timeout_ms)
 static bool any_busy(const struct app *a)
 {
 	for (unsigned i = 0; i < a->nslots; i++)
-		if (a->slots[i].busy)
+		if (a->slots[i].nq)
 			return true;
 	return false;
 }
 
-/* A live worker with nothing in flight; waits for one. NULL when the scan
- * has to stop. */
-static struct slot *idle_slot(struct app *a)
+/* A live worker that can take another file, the least loaded first (an idle
+ * one before one that would queue it); waits for one. Standard input goes
+ * only to an idle worker and nothing queues behind it: it cannot be opened
+ * again if its worker dies. NULL when the scan has to stop. */
+static struct slot *free_slot(struct app *a, bool is_stdin)
 {
 	while (!a->fatal) {
-		for (unsigned i = 0; i < a->nslots; i++)
-			if (a->slots[i].live && !a->slots[i].busy)
-				return &a->slots[i];
+		struct slot *best = NULL;
+		for (unsigned i = 0; i < a->nslots; i++) {
+			struct slot *s = &a->slots[i];
+			if (!s->live || s->nq == CLI_WORKER_QUEUE || (s->nq && s->q[0].is_stdin) ||
+			    (is_stdin && s->nq))
+				continue;
+			if (!best || s->nq < best->nq)
+				best = s;
+		}
+		if (best)
+			return best;
 		pump(a, -1);
 	}
 	return NULL;
 }
 
 /* Hand an open descriptor to a worker. The descriptor is the caller's. */
-static void hand_over(struct app *a, int fd, const char *path, bool is_stdin, uint64_t size)
+static void hand_over(struct app *a, int fd, const char *path, bool is_stdin, bool cmdline,
+		      uint64_t size)
 {
 	/* A worker that dies between jobs is replaced on the way; try once
 	 * more on a fresh one before giving up on the file. */
 	for (int attempt = 0; attempt < 2; attempt++) {
-		struct slot *s = idle_slot(a);
+		struct slot *s = free_slot(a, is_stdin);
 		if (!s)
 			return;
-		s->path = is_stdin ? NULL : strdup(path);
-		if (!is_stdin && !s->path) {
+		struct job *j = &s->q[s->nq];
+		memset(j, 0, sizeof *j);
+		j->path = is_stdin ? NULL : strdup(path);
+		if (!is_stdin && !j->path) {
 			report_error(a, path, "out of memory", false);
 			return;
 		}
-		s->is_stdin = is_stdin;
-		s->size = size;
-		s->job = ++a->next_job;
-		s->start_ms = cli_now_ms();
-		s->deadline = 0;
-		uint64_t budget = a->o.limits.max_scantime_ms;
-		if (budget && !__builtin_add_overflow(budget, CLI_WATCHDOG_GRACE_MS, &budget) &&
-		    !__builtin_add_overflow(budget, s->start_ms, &s->deadline)) {
-			/* deadline set */
-		} else if (budget) {
-			s->deadline = UINT64_MAX;
-		}
-		s->busy = true;
-		if (ps_send_job(&s->w, s->job, fd, path))
+		j->is_stdin = is_stdin;
+		j->cmdline = cmdline;
+		j->size = size;
+		j->id = ++a->next_job;
+		if (s->nq++ == 0)
+			slot_arm(a, s);
+		if (ps_send_job(&s->w, j->id, fd, path))
 			return;
-		/* Not delivered: the file is not lost, only this worker. */
-		free(s->path);
-		s->path = NULL;
-		s->busy = false;
+		/* Not delivered: this file is not lost, only this worker (and
+		 * the files queued before it go to the retry list). */
+		free(j->path);
+		j->path = NULL;
+		s->nq--;
 		slot_retire(a, s, true, "stopped taking files");
 	}
 	report_error(a, path, "no scanning worker to take the file", false);
+}
+
+static void scan_file(struct app *a, const char *path, bool cmdline);
+
+/* Files whose worker died while they waited: open and hand over again. Not
+ * called from inside pump(), so a retry never nests in another. */
+static void drain_retries(struct app *a)
+{
+	while (a->nretry && !a->fatal) {
+		struct job j = a->retry[0];
+		memmove(&a->retry[0], &a->retry[1], (a->nretry - 1) * sizeof j);
+		a->nretry--;
+		scan_file(a, j.path, j.cmdline);
+		free(j.path);
+	}
 }
 
 /* Open a file for scanning (the parent holds every open in the program) and
@@ -603,8 +678,9 @@ static void scan_file(struct app *a, const char *path, bool cmdline)
 		emit(a, &a->out, NULL, NULL);
 		return;
 	}
-	hand_over(a, fd, path, false, (uint64_t)st.st_size);
+	hand_over(a, fd, path, false, cmdline, (uint64_t)st.st_size);
 	close(fd);
+	drain_retries(a);
 }
 
 /* Start the workers; false when none could be started. */
@@ -633,14 +709,21 @@ static void pool_stop(struct app *a)
 		char why[128];
 		int sig;
 		if (s->live)
-			(void)ps_reap(&s->w, s->busy || a->fatal, why, sizeof why, &sig);
+			(void)ps_reap(&s->w, s->nq || a->fatal, why, sizeof why, &sig);
 		s->live = false;
-		slot_clear_job(s);
+		for (unsigned k = 0; k < s->nq; k++)
+			free(s->q[k].path);
+		s->nq = 0;
 		ps_free(&s->w);
 	}
 	free(a->slots);
 	a->slots = NULL;
 	a->nslots = 0;
+	for (size_t i = 0; i < a->nretry; i++)
+		free(a->retry[i].path);
+	free(a->retry);
+	a->retry = NULL;
+	a->nretry = 0;
 }
 
 /* ---- the walker ---- */
@@ -717,7 +800,7 @@ static void walk_arg(struct app *a, const char *arg)
 	if (!strcmp(arg, "-")) {
 		/* Standard input goes to a worker like any descriptor; it
 		 * reads it to the end (MaxFileSize at most). */
-		hand_over(a, 0, "stdin", true, 0);
+		hand_over(a, 0, "stdin", true, true, 0);
 		return;
 	}
 	/* clamscan prints "d/c" for "d/" and "./d//": drop trailing slashes. */
@@ -1133,8 +1216,11 @@ int cmd_scan(int argc, char **argv)
 
 	for (size_t i = 0; i < a.o.npaths && !a.fatal; i++)
 		walk_arg(&a, a.o.paths[i]);
-	while (!a.fatal && any_busy(&a))
-		pump(&a, -1);
+	while (!a.fatal && (any_busy(&a) || a.nretry)) {
+		drain_retries(&a);
+		if (any_busy(&a))
+			pump(&a, -1);
+	}
 	clear_progress(&a);
 	if (a.fatal)
 		goto out;

@@ -539,12 +539,17 @@ static bool is_html(const uint8_t *p, size_t len)
 {
 	/* Every tag starts with '<': one pass over the '<'s, not one search
 	 * per tag (19 byte-by-byte passes were 6% of scanning text). */
-	for (const uint8_t *q = p, *end = p + len; (q = memchr(q, '<', (size_t)(end - q))); q++)
+	for (size_t at = 0; at < len; at++) {
+		const uint8_t *q = memchr(p + at, '<', len - at);
+		if (!q)
+			break;
+		at = (size_t)(q - p);
 		for (size_t i = 0; i < sizeof html_tags / sizeof html_tags[0]; i++) {
 			size_t tl = strlen(html_tags[i]);
-			if (tl <= (size_t)(end - q) && memcmp(q, html_tags[i], tl) == 0)
+			if (tl <= len - at && memcmp(q, html_tags[i], tl) == 0)
 				return true;
 		}
+	}
 	/* "<A " or "<a " followed later by [hH][rR]EF or [hH][rR]ef. */
 	for (size_t i = 0; i + 3 <= len; i++) {
 		if (p[i] != '<' || (p[i + 1] != 'a' && p[i + 1] != 'A') || p[i + 2] != ' ')

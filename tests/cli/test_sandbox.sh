@@ -66,6 +66,20 @@ if [ $sandbox = 1 ]; then
 	WARD_TEST_FORBIDDEN_SYSCALL=victim.txt run kill3 --threads 3 d
 	check_kill_run kill3
 
+	# one worker, files queued behind the victim (named in this order on
+	# the command line): the worker dies with one waiting in its socket,
+	# which is opened again and scanned by the replacement
+	WARD_TEST_FORBIDDEN_SYSCALL=victim.txt run killq --threads 1 --no-summary \
+		d/a.txt d/victim.txt d/b.txt d/eicar.com d/e.gz
+	if has killq "$KILLED" && has killq 'd/a.txt: OK' && has killq 'd/b.txt: OK' &&
+		has killq 'd/eicar.com: Test.Body.UNOFFICIAL FOUND' &&
+		has killq 'd/e.gz: Test.Body.UNOFFICIAL FOUND' &&
+		[ "$(grep -c '^d/' killq.out)" = 5 ] && [ "$(rc killq)" = 1 ]; then
+		pass "killq: the files queued behind the killed one are scanned"
+	else
+		fail "killq: lines"; sed 's/^/    /' killq.out
+	fi
+
 	# --json: the file's object says error, with the reason
 	WARD_TEST_FORBIDDEN_SYSCALL=victim.txt run killj --json d
 	if grep -qF '{"path":"d/victim.txt","inner_paths":[],"verdict":"error","signatures":[],"limits":[],"errors":["Scanning worker killed by signal 31 (Bad system call)"],"bytes":0,"ms":0}' killj.out &&
@@ -140,6 +154,20 @@ fi
 grep -q 'd/victim.txt: the scanning worker did not answer within MaxScanTime' hang.err &&
 	grep -q 'd/victim.txt: limit MaxScanTime hit' hang.err &&
 	pass "watchdog: said on stderr as a MaxScanTime hit" || fail "watchdog stderr: $(cat hang.err)"
+# one worker hanging with files queued behind it: they are scanned after
+# the watchdog, none lost
+start=$(date +%s)
+WARD_TEST_WORKER_HANG=victim.txt timeout 60 "$WARD" scan -d t.ndb --threads 1 --no-summary \
+	--max-scantime 300 d/victim.txt d/a.txt d/eicar.com > hangq.out 2> /dev/null
+echo $? > hangq.rc
+took=$(($(date +%s) - start))
+if has hangq 'd/victim.txt: OK' && has hangq 'd/a.txt: OK' &&
+	has hangq 'd/eicar.com: Test.Body.UNOFFICIAL FOUND' && [ "$(grep -c '^d/' hangq.out)" = 3 ] &&
+	[ "$(rc hangq)" = 1 ] && [ $took -lt 30 ]; then
+	pass "watchdog: files queued behind a hanging worker are scanned"
+else
+	fail "watchdog queue (rc $(rc hangq), ${took}s)"; sed 's/^/    /' hangq.out
+fi
 WARD_TEST_WORKER_HANG=victim.txt timeout 60 "$WARD" scan -d t.ndb --no-summary --max-scantime 300 \
 	--alert-exceeds-max d/victim.txt > hanga.out 2> /dev/null
 echo $? > hanga.rc
