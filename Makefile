@@ -4,7 +4,7 @@
 #
 #   make scan [PATHS="dir file ..."] [ARGS="--allmatch ..."]
 #   make test                 ci preset + asan preset, every test
-#   make build                release preset: the ward binary, build/release/ward
+#   make build                release preset: build/release/ward and build/release/wardd
 #   make fuzz [FUZZ_SECONDS=600] [FUZZ_OUT=/tmp/ward-fuzz]
 #   make bench | bench-quick | lint | deps | clean
 
@@ -39,7 +39,7 @@ deps:
 
 build: deps
 	cmake --preset release
-	cmake --build --preset release --parallel $(JOBS) --target ward
+	cmake --build --preset release --parallel $(JOBS) --target ward wardd
 	@test -x $(WARD) || { echo "make: $(WARD) was not built (is cli/ empty?)"; exit 2; }
 
 demo: deps

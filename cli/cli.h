@@ -93,8 +93,8 @@ enum ps_frame_kind { PS_NONE, PS_HELLO, PS_RESULT, PS_EOF, PS_BAD };
  * closes. Returns false (errno kept) when socketpair or fork failed. */
 bool ps_spawn(struct ps_worker *w, const struct ps_config *c);
 /* Hand fd (kept by the caller, who closes it) and path (for messages and the
- * test hooks) to an idle worker as job number job. False when the worker is
- * gone. */
+ * test hooks) to a worker holding fewer than CLI_WORKER_QUEUE files, as job
+ * number job. False when the worker is gone. */
 bool ps_send_job(struct ps_worker *w, uint32_t job, int fd, const char *path);
 /* Read what is available without blocking. PS_NONE: no whole frame yet;
  * PS_HELLO: *hello_status set; PS_RESULT: *res filled (free with

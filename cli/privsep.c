@@ -588,8 +588,8 @@ bool ps_send_job(struct ps_worker *w, uint32_t job, int fd, const char *path)
 	do
 		k = sendmsg(w->sock, &m, MSG_NOSIGNAL);
 	while (k < 0 && errno == EINTR);
-	/* A request is far below the socket buffer and an idle worker has
-	 * drained the previous one, so a short send means a broken worker. */
+	/* A request is far below the socket buffer and a worker holds at most
+	 * CLI_WORKER_QUEUE of them, so a short send means a broken worker. */
 	ok = k == (ssize_t)e.len;
 out:
 	free(e.p);
