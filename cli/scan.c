@@ -91,6 +91,7 @@ struct app {
 	 * over again (not lost with the worker). */
 	struct job *retry;
 	size_t nretry;
+	bool draining;           /* drain_retries() is running */
 	unsigned start_failures; /* workers dead before hello, in a row */
 	bool fatal;              /* workers cannot run: stop the scan */
 	bool progress, progress_shown;
@@ -615,6 +616,11 @@ static void scan_file(struct app *a, const char *path, bool cmdline);
  * called from inside pump(), so a retry never nests in another. */
 static void drain_retries(struct app *a)
 {
+	/* scan_file() ends by draining: the outer loop takes what a nested
+	 * call would, so a chain of dying workers never deepens the stack. */
+	if (a->draining)
+		return;
+	a->draining = true;
 	while (a->nretry && !a->fatal) {
 		struct job j = a->retry[0];
 		memmove(&a->retry[0], &a->retry[1], (a->nretry - 1) * sizeof j);
@@ -622,6 +628,7 @@ static void drain_retries(struct app *a)
 		scan_file(a, j.path, j.cmdline);
 		free(j.path);
 	}
+	a->draining = false;
 }
 
 /* Open a file for scanning (the parent holds every open in the program) and

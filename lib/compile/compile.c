@@ -698,8 +698,7 @@ static ward_err db_finish(struct ward_db *db)
 	ward_err e = build_pcre(db);
 	if (e)
 		return e;
-	if (!db->image)
-		db->counts[WARD_COUNT_CACHED] = db->cache_hit;
+	db->counts[WARD_COUNT_CACHED] = db->image ? 2 : db->cache_hit ? 1 : 0;
 	for (unsigned i = 0; i < WARD_COUNT__MAX; i++)
 		if (i != WARD_COUNT_ANCHORS && i != WARD_COUNT_UNANCHORED && i != WARD_COUNT_CACHED)
 			/* BAD_FILES is counted in set.counts by ward_db_load */
@@ -775,10 +774,9 @@ ward_err ward_db_load(const char *const *paths, size_t npaths, const ward_load_o
 		return WARD_ENOMEM;
 	sigset_init(&db->set, opts);
 	db->cache_dir = opts && opts->cache_dir ? opts->cache_dir : NULL;
-	if (db->cache_dir && image_key(paths, npaths, opts, key) &&
-	    image_load(db->cache_dir, key, db)) {
-		db->counts[WARD_COUNT_CACHED] = 2;
-	} else {
+	bool from_image = db->cache_dir && image_key(paths, npaths, opts, key) &&
+			  image_load(db->cache_dir, key, db);
+	if (!from_image) {
 		err = load_text(db, paths, npaths,
 				db->cache_dir ? image_key_begin(paths, npaths, opts) : NULL);
 		if (err)

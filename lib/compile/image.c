@@ -319,6 +319,16 @@ static void w_structs(struct writer *w, unsigned sec, const void *items, size_t 
 	w_end(w);
 }
 
+/* One pool section: what field ptr of each of the n items of arr points to
+ * (cnt elements of type T each), in array order; fix_* take it back apart. */
+#define W_POOL(w, sec, arr, n, ptr, cnt, T) \
+	do { \
+		w_begin(w, sec); \
+		for (size_t i_ = 0; i_ < (n); i_++) \
+			w_put(w, (arr)[i_].ptr, (size_t)(arr)[i_].cnt * sizeof(T)); \
+		w_end(w); \
+	} while (0)
+
 static void clear_body(void *v)
 {
 	struct bodysig *b = v;
@@ -372,32 +382,14 @@ static void write_all(struct writer *w, const struct ward_db *db, const dbuf *di
 	w_section(w, SEC_SCALARS, &sc, sizeof sc);
 	w_section(w, SEC_NAMES, set->names.buf.s, set->names.buf.len);
 	w_structs(w, SEC_BODY, body, nb, sizeof *body, clear_body);
-	w_begin(w, SEC_NODES);
-	for (size_t i = 0; i < nb; i++)
-		w_put(w, body[i].pat.nodes, (size_t)body[i].pat.nnodes * sizeof(struct pnode));
-	w_end(w);
-	w_begin(w, SEC_SEQS);
-	for (size_t i = 0; i < nb; i++)
-		w_put(w, body[i].pat.seqs, (size_t)body[i].pat.nseqs * sizeof(struct pseq));
-	w_end(w);
-	w_begin(w, SEC_SEGS);
-	for (size_t i = 0; i < nb; i++)
-		w_put(w, body[i].pat.segs, (size_t)body[i].pat.nsegs * sizeof(struct psegment));
-	w_end(w);
+	W_POOL(w, SEC_NODES, body, nb, pat.nodes, pat.nnodes, struct pnode);
+	W_POOL(w, SEC_SEQS, body, nb, pat.seqs, pat.nseqs, struct pseq);
+	W_POOL(w, SEC_SEGS, body, nb, pat.segs, pat.nsegs, struct psegment);
 	w_structs(w, SEC_LOGICAL, lg, nl, sizeof *lg, clear_logical);
-	w_begin(w, SEC_SUBS);
-	for (size_t i = 0; i < nl; i++)
-		w_put(w, lg[i].subs, (size_t)lg[i].nsubs * sizeof(struct subsig));
-	w_end(w);
-	w_begin(w, SEC_EXPR);
-	for (size_t i = 0; i < nl; i++)
-		w_put(w, lg[i].expr, (size_t)lg[i].nexpr * sizeof(struct lnode));
-	w_end(w);
+	W_POOL(w, SEC_SUBS, lg, nl, subs, nsubs, struct subsig);
+	W_POOL(w, SEC_EXPR, lg, nl, expr, nexpr, struct lnode);
 	w_structs(w, SEC_PCRE, pc, np, sizeof *pc, clear_pcre);
-	w_begin(w, SEC_TRIGGERS);
-	for (size_t i = 0; i < np; i++)
-		w_put(w, pc[i].trigger, (size_t)pc[i].ntrigger * sizeof(struct lnode));
-	w_end(w);
+	W_POOL(w, SEC_TRIGGERS, pc, np, trigger, ntrigger, struct lnode);
 	w_begin(w, SEC_REGEX);
 	for (size_t i = 0; i < np; i++)
 		w_put(w, pc[i].regex, strlen(pc[i].regex) + 1);
@@ -682,25 +674,23 @@ static bool bind(const struct reader *r, struct ward_db *db)
 	return replay_diags(r, set, false);
 }
 
-bool image_load(const char *dir, const uint8_t key[32], struct ward_db *db)
+bool image_bind(uint8_t *body, size_t len, struct ward_db *db)
 {
-	struct cache_map *m = w_calloc(1, sizeof *m);
 	struct sec_entry tab[SEC__COUNT];
-	if (!m)
+	struct reader r = {body, len, tab};
+	if (len < sizeof tab)
 		return false;
-	if (!cache_map_file(dir, key, IMAGE_EXT, IMAGE_MAGIC, m))
-		goto fail;
-	struct reader r = {m->body, m->blen, tab};
-	if (m->blen < sizeof tab)
-		goto fail;
-	memcpy(tab, m->body, sizeof tab);
-	if (!bind(&r, db))
-		goto fail;
-	db->image = m;
+	memcpy(tab, body, sizeof tab);
+	if (!bind(&r, db)) {
+		image_reset(db);
+		return false;
+	}
 	(void)replay_diags(&r, &db->set, true);
 	return true;
-fail:
-	/* Back to a fresh sigset: the load goes on from the text. */
+}
+
+void image_reset(struct ward_db *db)
+{
 	for (unsigned t = 0; t < TARGET__COUNT; t++) {
 		hs_free_database(db->hs[t]);
 		db->hs[t] = NULL;
@@ -716,8 +706,20 @@ fail:
 	db->set.diag_ctx = diag_ctx;
 	db->set.load_flags = flags;
 	db->cache_dir = cache_dir;
-	image_free(m);
-	return false;
+}
+
+bool image_load(const char *dir, const uint8_t key[32], struct ward_db *db)
+{
+	struct cache_map *m = w_calloc(1, sizeof *m);
+	if (!m)
+		return false;
+	if (!cache_map_file(dir, key, IMAGE_EXT, IMAGE_MAGIC, m) ||
+	    !image_bind(m->body, m->blen, db)) {
+		image_free(m);
+		return false;
+	}
+	db->image = m;
+	return true;
 }
 
 void image_free(void *image)

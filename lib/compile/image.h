@@ -34,6 +34,16 @@ bool image_key(const char *const *paths, size_t npaths, const ward_load_opts *op
  * still needs build_pcre and the final counts; false on a miss or a file
  * that fails a check, with db as it was. */
 bool image_load(const char *dir, const uint8_t key[32], struct ward_db *db);
+/* image_load's work once the file is mapped and its digest checked: bind
+ * db (as for image_load) to the image body (len bytes, 16-byte aligned,
+ * writable, kept by the caller until db is reset or freed) and replay its
+ * diagnostics. False, with db reset (image_reset), when a section, a pool or
+ * a diagnostic does not fit, or a Vectorscan database it names is not in
+ * db->cache_dir. The fuzz harness (tests/fuzz/fuzz_image.c) calls it. */
+bool image_bind(uint8_t *body, size_t len, struct ward_db *db);
+/* Undo a bind: db is again fresh from sigset_init, with its diagnostic
+ * callback, load flags and cache directory kept. */
+void image_reset(struct ward_db *db);
 /* End db->image (after the database that points into it). NULL is fine. */
 void image_free(void *image);
 /* Write db (compiled, PCRE2 programs not yet built) and the diagnostics of

@@ -30,20 +30,30 @@
 
 static char tmpdir[256], dbdir[512], cachedir[512];
 
-/* Diagnostics as lines, in order. */
+/* Diagnostics as lines, in order: the first 16 KiB as text, all of them
+ * in a running hash (FNV-1a) and a count. */
 struct diags {
 	char text[16384];
 	size_t len;
 	unsigned n;
+	uint64_t hash;
 };
 
 static void on_diag(void *ctx, ward_err code, const char *file, unsigned long line, const char *msg)
 {
 	struct diags *d = ctx;
-	int w = snprintf(d->text + d->len, sizeof d->text - d->len, "%d|%s|%lu|%s\n", (int)code,
-			 file ? file : "(none)", line, msg);
-	assert_true(w > 0 && (size_t)w < sizeof d->text - d->len);
-	d->len += (size_t)w;
+	char one[2048];
+	int w = snprintf(one, sizeof one, "%d|%s|%lu|%s\n", (int)code, file ? file : "(none)", line,
+			 msg);
+	assert_true(w > 0 && (size_t)w < sizeof one);
+	if (d->n == 0)
+		d->hash = 14695981039346656037ull;
+	for (int i = 0; i < w; i++)
+		d->hash = (d->hash ^ (uint8_t)one[i]) * 1099511628211ull;
+	if ((size_t)w < sizeof d->text - d->len) {
+		memcpy(d->text + d->len, one, (size_t)w + 1);
+		d->len += (size_t)w;
+	}
 	d->n++;
 }
 
@@ -127,6 +137,12 @@ static int group_teardown(void **state)
 static int setup(void **state)
 {
 	(void)state;
+	static const char *const extra[] = {"u.ndb", "v.ndb", "flood.ndb"};
+	char p[1024];
+	for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", dbdir, extra[i]);
+		(void)unlink(p);
+	}
 	if (access(cachedir, F_OK) == 0)
 		remove_tree(cachedir, 0);
 	write_set();
@@ -448,6 +464,76 @@ static void test_image_eviction(void **state)
 	assert_int_equal(unlink(p), 0);
 }
 
+/* WARD_MAX_IMAGE_DIAGS: a load with more to say than an image keeps is not
+ * stored, and says all of it every time. */
+static void test_image_diag_limit(void **state)
+{
+	(void)state;
+	static struct diags d1, d2;
+	const unsigned nbad = 60000; /* over 100 bytes each as stored: past 4 MiB */
+	char p[1024];
+	snprintf(p, sizeof p, "%s/flood.ndb", dbdir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	for (unsigned i = 0; i < nbad; i++)
+		fprintf(f, "Ward.Test.Flood-%u:0:*:zz\n", i);
+	assert_int_equal(fclose(f), 0);
+	ward_db *a = load(cachedir, &d1);
+	ward_db *b = load(cachedir, &d2);
+	assert_int_equal(ward_db_count(a, WARD_COUNT_BAD_LINES), nbad + 1);
+	assert_int_equal(ward_db_count(b, WARD_COUNT_BAD_LINES), nbad + 1);
+	assert_int_not_equal(ward_db_count(b, WARD_COUNT_CACHED), 2);
+	assert_true(d1.n > nbad && d1.n == d2.n);
+	assert_true(d1.hash == d2.hash);
+	assert_string_equal(d1.text, d2.text);
+	assert_int_equal(count_suffix(cachedir, ".wimg"), 0);
+	assert_same_db(a, b);
+	ward_db_free(a);
+	ward_db_free(b);
+	assert_int_equal(unlink(p), 0);
+}
+
+/* WARD_MAX_CACHE_ENTRIES: trimming the cache directory looks at that many
+ * entries per store; a directory flooded with dead temporaries is cleaned
+ * over a few stores, never in one unbounded walk. */
+static void test_image_trim_bounded(void **state)
+{
+	(void)state;
+	struct diags d;
+	char name[128], p[1024];
+	ward_db_free(load(cachedir, &d));
+	const unsigned flood = WARD_MAX_CACHE_ENTRIES + 1000;
+	struct timespec old[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+	for (unsigned i = 0; i < flood; i++) {
+		snprintf(name, sizeof name, "%064u.wimg.%06u", i, i);
+		write_text(cachedir, name, "");
+		snprintf(p, sizeof p, "%s/%s", cachedir, name);
+		assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+	}
+	unsigned left = flood, rounds = 0;
+	while (left > 0 && rounds < 5) {
+		char img[1024];
+		image_path(img, sizeof img);
+		assert_int_equal(unlink(img), 0); /* the next load stores, and trims */
+		ward_db *db = load(cachedir, &d);
+		assert_int_not_equal(ward_db_count(db, WARD_COUNT_CACHED), 2);
+		ward_db_free(db);
+		/* count_suffix needs a suffix: every temporary ends in 6 digits */
+		unsigned now = 0;
+		DIR *dir = opendir(cachedir);
+		assert_non_null(dir);
+		for (struct dirent *de; (de = readdir(dir));)
+			now += strstr(de->d_name, ".wimg.") != NULL;
+		closedir(dir);
+		if (rounds == 0)
+			assert_true(now > 0 && now < flood);
+		left = now;
+		rounds++;
+	}
+	assert_int_equal(left, 0);
+	assert_true(rounds >= 2);
+}
+
 /* Allocation failure at every point of a load from the image: a clean
  * error or a good database, never a crash or a leak (LeakSanitizer). */
 static void test_image_alloc_failure(void **state)
@@ -485,6 +571,8 @@ int main(void)
 		cmocka_unit_test_setup(test_image_refused, setup),
 		cmocka_unit_test_setup(test_image_changed_set, setup),
 		cmocka_unit_test_setup(test_image_eviction, setup),
+		cmocka_unit_test_setup(test_image_diag_limit, setup),
+		cmocka_unit_test_setup(test_image_trim_bounded, setup),
 		cmocka_unit_test_setup(test_image_alloc_failure, setup),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
